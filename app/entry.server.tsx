@@ -1,0 +1,45 @@
+import type { AppLoadContext, EntryContext } from '@remix-run/cloudflare'
+import { RemixServer } from '@remix-run/react'
+import { isbot } from 'isbot'
+import { renderToReadableStream } from 'react-dom/server'
+import { NonceProvider } from './utils/nonce'
+
+const RENDER_TIMEOUT_MS = 5_000
+
+export default async function handleRequest(
+  request: Request,
+  responseStatusCode: number,
+  responseHeaders: Headers,
+  remixContext: EntryContext,
+  loadContext: AppLoadContext,
+) {
+  // The same nonce is in this response's Content-Security-Policy (workers/security-headers.ts);
+  // every script React renders carries it, and nothing else may run.
+  const nonce = loadContext.cspNonce
+  const controller = new AbortController()
+  const timeout = setTimeout(() => controller.abort(), RENDER_TIMEOUT_MS)
+  const body = await renderToReadableStream(
+    <NonceProvider value={nonce}>
+      <RemixServer context={remixContext} url={request.url} abortDelay={RENDER_TIMEOUT_MS} nonce={nonce} />
+    </NonceProvider>,
+    {
+      nonce,
+      signal: controller.signal,
+      onError(error: unknown) {
+        if (!controller.signal.aborted) loadContext.monitor.captureException(error, { phase: 'render' })
+        responseStatusCode = 500
+      },
+    },
+  )
+  body.allReady.finally(() => clearTimeout(timeout))
+  if (isbot(request.headers.get('user-agent') ?? '')) await body.allReady
+
+  responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
+  return new Response(body, { headers: responseHeaders, status: responseStatusCode })
+}
+
+/** Errors thrown in loaders and actions: reported once, except the aborts of navigations a user left. */
+export function handleError(error: unknown, { request, context }: { request: Request; context: AppLoadContext }) {
+  if (request.signal.aborted) return
+  context.monitor.captureException(error, { requestId: context.requestId, path: new URL(request.url).pathname })
+}

@@ -1,0 +1,72 @@
+import { sql } from 'drizzle-orm'
+import type { Db } from '../db/client.server'
+import type { RateLimiterNamespace } from './rate-limit.server'
+
+export type CheckStatus = 'ok' | 'down'
+export interface CheckResult {
+  status: CheckStatus
+  latencyMs: number
+  error?: string
+}
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'down'
+  version: string
+  checks: { database: CheckResult; storage: CheckResult; rateLimiter: CheckResult }
+}
+
+const CHECK_TIMEOUT_MS = 2_000
+// The object R2 is asked about; it need not exist: a `null` answer still proves R2 answered.
+export const STORAGE_PROBE_KEY = 'health/probe'
+
+interface HealthDeps {
+  db: () => Db
+  storage: R2Bucket
+  limiter: RateLimiterNamespace
+  version: string
+}
+
+/**
+ * Checks each dependency in parallel with a 2 s ceiling. Only the database being down makes the
+ * service "down" (nothing works without it); storage or limiter trouble makes it "degraded".
+ */
+export async function checkHealth({ db, storage, limiter, version }: HealthDeps): Promise<HealthReport> {
+  const [database, storageCheck, rateLimiter] = await Promise.all([
+    timed(async () => {
+      await db().execute(sql`select 1`)
+    }),
+    timed(async () => {
+      await storage.head(STORAGE_PROBE_KEY)
+    }),
+    timed(async () => {
+      const stub = limiter.get(limiter.idFromName('health'))
+      if ((await stub.ping()) !== 'pong') throw new Error('unexpected answer')
+    }),
+  ])
+  const status =
+    database.status === 'down' ? 'down' : storageCheck.status === 'down' || rateLimiter.status === 'down' ? 'degraded' : 'ok'
+  return { status, version, checks: { database, storage: storageCheck, rateLimiter } }
+}
+
+async function timed(check: () => Promise<void>): Promise<CheckResult> {
+  const started = Date.now()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await Promise.race([
+      check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)
+      }),
+    ])
+    return { status: 'ok', latencyMs: Date.now() - started }
+  } catch (error) {
+    // The reason only, never a connection string: the health endpoint is public.
+    return { status: 'down', latencyMs: Date.now() - started, error: describe(error) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return /no answer within/.test(message) ? message : 'unreachable'
+}

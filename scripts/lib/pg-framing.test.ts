@@ -1,0 +1,137 @@
+import { describe, expect, test } from 'vitest'
+import {
+  CANCEL_REQUEST_CODE,
+  PROTOCOL_VERSION_3,
+  SSL_REQUEST_CODE,
+  createFrontendParser,
+  isTerminate,
+} from './pg-framing.mjs'
+
+function startup(params: Record<string, string> = { user: 'postgres' }) {
+  const body = Buffer.from(
+    Object.entries(params)
+      .map(([key, value]) => `${key}\0${value}\0`)
+      .join('') + '\0',
+  )
+  const header = Buffer.alloc(8)
+  header.writeInt32BE(8 + body.length, 0)
+  header.writeInt32BE(PROTOCOL_VERSION_3, 4)
+  return Buffer.concat([header, body])
+}
+
+function untyped(code: number, length = 8) {
+  const message = Buffer.alloc(length)
+  message.writeInt32BE(length, 0)
+  message.writeInt32BE(code, 4)
+  return message
+}
+
+function typed(type: string, body: Buffer | string = '') {
+  const payload = Buffer.from(body)
+  const header = Buffer.alloc(5)
+  header.write(type, 0, 'ascii')
+  header.writeInt32BE(4 + payload.length, 1)
+  return Buffer.concat([header, payload])
+}
+
+const query = (sql: string) => typed('Q', `${sql}\0`)
+const terminate = () => typed('X')
+
+describe('createFrontendParser', () => {
+  test('reads the startup message, then typed messages', () => {
+    const parser = createFrontendParser()
+    const first = startup({ user: 'postgres', database: 'test' })
+    expect(parser.push(first)).toEqual([
+      { type: null, code: PROTOCOL_VERSION_3, length: first.length, end: first.length },
+    ])
+    expect(parser.phase).toBe('typed')
+    const q = query('select 1')
+    expect(parser.push(Buffer.concat([q, terminate()]))).toEqual([
+      { type: 'Q', length: q.length - 1, end: q.length },
+      { type: 'X', length: 4, end: q.length + 5 },
+    ])
+  })
+
+  test('finds a Terminate that shares a chunk with the startup message and a query', () => {
+    const bytes = Buffer.concat([startup(), query('begin'), terminate()])
+    const messages = createFrontendParser().push(bytes)
+    expect(messages.map((m) => m.type)).toEqual([null, 'Q', 'X'])
+    const last = messages.at(-1)!
+    expect(isTerminate(last)).toBe(true)
+    expect(last.end).toBe(bytes.length)
+  })
+
+  test('gives the same messages whatever the chunking, down to one byte at a time', () => {
+    const bytes = Buffer.concat([
+      startup({ user: 'postgres', database: 'postgres', application_name: 'x' }),
+      typed('P', Buffer.alloc(300, 1)),
+      typed('B', Buffer.alloc(70_000, 2)),
+      typed('E', Buffer.from([0, 0, 0, 0, 0])),
+      typed('S'),
+      terminate(),
+    ])
+    const whole = createFrontendParser().push(bytes)
+    expect(whole.map((m) => m.type)).toEqual([null, 'P', 'B', 'E', 'S', 'X'])
+
+    for (const size of [1, 2, 3, 5, 7, 4096]) {
+      const parser = createFrontendParser()
+      const found: Array<{ type: string | null; length: number; end: number }> = []
+      for (let offset = 0; offset < bytes.length; offset += size) {
+        for (const message of parser.push(bytes.subarray(offset, offset + size))) {
+          // Report ends against the whole stream so the runs compare.
+          found.push({ ...message, end: offset + message.end })
+        }
+      }
+      expect(found.map(({ type, length, end }) => ({ type, length, end }))).toEqual(
+        whole.map(({ type, length, end }) => ({ type, length, end })),
+      )
+    }
+  })
+
+  test('does not take the bytes of a message body for a Terminate', () => {
+    // A query whose text contains what looks like a Terminate message.
+    const sneaky = query('select \'X\0\0\0\x04\'')
+    const messages = createFrontendParser().push(Buffer.concat([startup(), sneaky]))
+    expect(messages.some(isTerminate)).toBe(false)
+  })
+
+  test('accepts a startup message after an SSLRequest', () => {
+    const parser = createFrontendParser()
+    expect(parser.push(untyped(SSL_REQUEST_CODE))).toEqual([
+      { type: null, code: SSL_REQUEST_CODE, length: 8, end: 8 },
+    ])
+    expect(parser.phase).toBe('startup')
+    parser.push(startup())
+    expect(parser.phase).toBe('typed')
+    expect(parser.push(terminate()).map(isTerminate)).toEqual([true])
+  })
+
+  test('recognises a CancelRequest as a startup-phase message', () => {
+    const messages = createFrontendParser().push(untyped(CANCEL_REQUEST_CODE, 16))
+    expect(messages).toEqual([{ type: null, code: CANCEL_REQUEST_CODE, length: 16, end: 16 }])
+  })
+
+  test('goes opaque on bytes that are not Postgres (TLS after an accepted SSLRequest)', () => {
+    const parser = createFrontendParser()
+    parser.push(untyped(SSL_REQUEST_CODE))
+    const clientHello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc])
+    expect(parser.push(clientHello)).toEqual([])
+    expect(parser.phase).toBe('opaque')
+    expect(parser.push(terminate())).toEqual([])
+  })
+
+  test('goes opaque on an impossible typed length', () => {
+    const parser = createFrontendParser()
+    parser.push(startup())
+    const broken = Buffer.from([0x51, 0, 0, 0, 2])
+    expect(parser.push(broken)).toEqual([])
+    expect(parser.phase).toBe('opaque')
+  })
+
+  test('a Terminate needs length 4', () => {
+    expect(isTerminate({ type: 'X', length: 4, end: 5 })).toBe(true)
+    expect(isTerminate({ type: 'X', length: 5, end: 6 })).toBe(false)
+    expect(isTerminate({ type: 'Q', length: 4, end: 5 })).toBe(false)
+    expect(isTerminate({ type: null, code: PROTOCOL_VERSION_3, length: 8, end: 8 })).toBe(false)
+  })
+})

@@ -1,0 +1,404 @@
+// A WebSocket → TCP relay for `@neondatabase/serverless` in local development and tests. The driver
+// (configured with `neonConfig.wsProxy = (host, port) => `${address}/v2?address=${host}:${port}``,
+// `useSecureWebSocket = false`, `pipelineTLS = false`, `pipelineConnect = false`) opens
+// `ws://ADDRESS/v2?address=host:port` and exchanges raw Postgres wire-protocol bytes as binary
+// messages; the relay pipes them to and from a TCP connection to that host and port.
+//
+// It only reaches loopback targets, so it is never an open proxy, and refuses WebSockets opened by
+// non-local web pages (a browser sends their Origin), so a page on the internet cannot talk to the
+// developer's trust-auth Postgres through it.
+//
+// `serialize: true` is for embedded PGlite, which has a single backend: one client at a time holds
+// the upstream connection of a target, the others wait in a FIFO queue. The slot is released when
+// the client's WebSocket closes or when it sends Terminate (the neon Pool's `end()` sends it, and the
+// WebSocket close can lag behind), and the next client gets a fresh upstream connection.
+
+import { createServer } from 'node:http'
+import net from 'node:net'
+import { WebSocketServer } from 'ws'
+import { createFrontendParser, isTerminate } from './pg-framing.mjs'
+
+const loopback = new net.BlockList()
+loopback.addSubnet('127.0.0.0', 8, 'ipv4')
+loopback.addAddress('::1', 'ipv6') // BlockList also matches ::ffff:127.x.x.x and long forms
+
+// A WebSocket close code that says "policy violation" (RFC 6455); 1011 is "unexpected condition".
+const POLICY_VIOLATION = 1008
+const INTERNAL_ERROR = 1011
+
+// In serialize mode the previous upstream connection may not be gone yet on the server's side when
+// the next one arrives (pglite-socket then drops it or answers "Too many connections"), so a
+// connection that is refused before the server has said anything is retried a few times.
+const RECONNECT_ATTEMPTS = 40
+const RECONNECT_DELAY_MS = 15
+// Give an upstream that was asked to end this long to close before destroying it.
+const UPSTREAM_END_GRACE_MS = 1_000
+// Pause the upstream socket while this much is waiting to go out on the WebSocket.
+const HIGH_WATER_MARK = 1024 * 1024
+
+/**
+ * Is `host` a loopback host (127.0.0.0/8, ::1, localhost)? Names other than `localhost` are
+ * refused rather than resolved, so DNS cannot turn an allowed name into a remote address.
+ * @param {string} host
+ */
+export function isLoopbackHost(host) {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (bare === 'localhost') return true
+  const family = net.isIP(bare)
+  if (family === 4) return loopback.check(bare, 'ipv4')
+  if (family === 6) return loopback.check(bare, 'ipv6')
+  return false
+}
+
+/**
+ * Parses the `address` query parameter (`host:port`, `[v6]:port` or `v6:port`).
+ * @param {string | null} address
+ * @returns {{ ok: true, host: string, port: number, key: string } | { ok: false, reason: string }}
+ */
+export function parseTargetAddress(address) {
+  if (!address) return { ok: false, reason: 'missing address parameter' }
+  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(address) ?? /^(.+):(\d{1,5})$/.exec(address)
+  if (!match) return { ok: false, reason: 'address must be host:port' }
+  const host = /** @type {string} */ (match[1]).toLowerCase()
+  const port = Number(match[2])
+  if (port < 1 || port > 65535) return { ok: false, reason: 'invalid port' }
+  if (!isLoopbackHost(host)) {
+    return { ok: false, reason: 'only loopback addresses are relayed' }
+  }
+  return { ok: true, host, port, key: `${host}:${port}` }
+}
+
+/** @param {string | undefined} origin */
+function isAllowedOrigin(origin) {
+  // Node and workerd clients send no Origin; browsers always do.
+  if (origin === undefined) return true
+  try {
+    return isLoopbackHost(new URL(origin).hostname)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * @param {{ host?: string, port?: number, serialize?: boolean }} [options]
+ * @returns {Promise<{ port: number, address: string, close(): Promise<void> }>}
+ */
+export async function startWsRelay({ host = '127.0.0.1', port = 0, serialize = false } = {}) {
+  /** @type {Set<Session>} */
+  const sessions = new Set()
+  /** @type {Map<string, { holder: Session | null, queue: Session[] }>} */
+  const lanes = new Map()
+
+  const server = createServer((request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
+    response.end('This is a WebSocket relay for the Postgres driver.\n')
+  })
+  const wss = new WebSocketServer({ server, perMessageDeflate: false })
+
+  wss.on('connection', (ws, request) => {
+    if (!isAllowedOrigin(request.headers.origin)) {
+      ws.close(POLICY_VIOLATION, 'origin not allowed')
+      return
+    }
+    const url = new URL(request.url ?? '/', 'http://relay.invalid')
+    const target = parseTargetAddress(url.searchParams.get('address'))
+    if (!target.ok) {
+      ws.close(POLICY_VIOLATION, target.reason)
+      return
+    }
+    const session = new Session(ws, target, serialize)
+    sessions.add(session)
+    session.onEnd = () => {
+      sessions.delete(session)
+      if (serialize) release(session)
+    }
+    session.onTerminate = () => {
+      if (serialize) release(session)
+    }
+    if (serialize) acquire(session)
+    else session.start()
+  })
+  // A failing handshake or socket must never take the process down.
+  wss.on('error', () => {})
+  server.on('clientError', (_error, socket) => socket.destroy())
+
+  /** @param {Session} session */
+  function acquire(session) {
+    let lane = lanes.get(session.target.key)
+    if (!lane) {
+      lane = { holder: null, queue: [] }
+      lanes.set(session.target.key, lane)
+    }
+    if (lane.holder) {
+      lane.queue.push(session)
+    } else {
+      lane.holder = session
+      session.start()
+    }
+  }
+
+  /** @param {Session} session */
+  function release(session) {
+    const lane = lanes.get(session.target.key)
+    if (!lane) return
+    if (lane.holder !== session) {
+      lane.queue = lane.queue.filter((waiting) => waiting !== session)
+      return
+    }
+    if (session.released) return
+    session.released = true
+    // The next client starts only once the server has seen this connection go, so PGlite's
+    // one-connection socket server is free and any open transaction has been rolled back.
+    session.closeUpstream().then(() => {
+      lane.holder = null
+      for (let next = lane.queue.shift(); next; next = lane.queue.shift()) {
+        if (next.ended) continue
+        lane.holder = next
+        next.start()
+        return
+      }
+      if (lanes.get(session.target.key) === lane) lanes.delete(session.target.key)
+    })
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve(undefined)
+    })
+  })
+  server.on('error', () => {})
+  const bound = /** @type {net.AddressInfo} */ (server.address())
+  const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`
+
+  let closing
+  return {
+    port: bound.port,
+    address,
+    close() {
+      closing ??= (async () => {
+        for (const session of sessions) session.destroy()
+        lanes.clear()
+        await new Promise((resolve) => wss.close(() => resolve(undefined)))
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(() => resolve(undefined)))
+      })()
+      return closing
+    },
+  }
+}
+
+/** One WebSocket client and (once it holds a slot) its upstream TCP connection. */
+class Session {
+  /**
+   * @param {import('ws').WebSocket} ws
+   * @param {{ host: string, port: number, key: string }} target
+   * @param {boolean} serialize
+   */
+  constructor(ws, target, serialize) {
+    this.ws = ws
+    this.target = target
+    this.serialize = serialize
+    /** Client bytes waiting for the upstream connection. @type {Buffer[]} */
+    this.pending = []
+    /** Bytes already sent on an upstream that has not answered yet, kept to replay on a retry. @type {Buffer[]} */
+    this.unanswered = []
+    /** @type {net.Socket | null} */
+    this.upstream = null
+    this.upstreamConnected = false
+    this.waitingForDrain = false
+    this.answered = false
+    this.attempts = 0
+    this.started = false
+    this.terminated = false
+    this.released = false
+    this.ended = false
+    /** @type {Promise<void> | null} */
+    this.upstreamClosed = null
+    this.parser = serialize ? createFrontendParser() : null
+    this.onEnd = () => {}
+    this.onTerminate = () => {}
+
+    ws.on('message', (data) => this.fromClient(toBuffer(data)))
+    ws.on('close', () => this.end())
+    ws.on('error', () => this.end())
+  }
+
+  start() {
+    if (this.ended || this.started) return
+    this.started = true
+    if (this.terminated) {
+      // Said goodbye while queued: nothing to relay.
+      this.onTerminate()
+      return
+    }
+    this.connect()
+  }
+
+  connect() {
+    const socket = net.connect({ host: this.target.host, port: this.target.port })
+    this.upstream = socket
+    this.upstreamConnected = false
+    this.answered = false
+    if (this.waitingForDrain) {
+      // The previous attempt died while the client was paused for it.
+      this.waitingForDrain = false
+      this.ws.resume()
+    }
+    socket.setNoDelay(true)
+    let failure = /** @type {Error | null} */ (null)
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    this.upstreamClosed = closed.then(() => undefined)
+
+    socket.on('connect', () => {
+      this.upstreamConnected = true
+      const replay = this.unanswered
+      this.unanswered = []
+      for (const chunk of [...replay, ...this.pending]) this.toUpstream(chunk)
+      this.pending = []
+    })
+    socket.on('data', (chunk) => {
+      if (this.upstream !== socket) return
+      if (!this.answered) {
+        if (this.serialize && !looksLikeFirstResponse(chunk)) {
+          // pglite-socket refuses a second connection with plain text, not a Postgres error.
+          socket.destroy()
+          return
+        }
+        this.answered = true
+        this.unanswered = []
+      }
+      this.toClient(chunk, socket)
+    })
+    socket.on('error', (error) => {
+      failure = error
+    })
+    socket.on('close', () => {
+      if (this.upstream !== socket || this.ended || this.released) return
+      const refused = !this.answered && !this.terminated
+      if (this.serialize && refused && this.attempts < RECONNECT_ATTEMPTS) {
+        this.attempts += 1
+        this.upstream = null
+        setTimeout(() => {
+          if (!this.ended && !this.released) this.connect()
+        }, RECONNECT_DELAY_MS)
+        return
+      }
+      const reason = failure
+        ? `upstream error: ${/** @type {NodeJS.ErrnoException} */ (failure).code ?? failure.message}`
+        : 'upstream closed'
+      this.closeClient(failure ? INTERNAL_ERROR : 1000, reason)
+    })
+  }
+
+  /** @param {Buffer} data */
+  fromClient(data) {
+    if (this.terminated || this.ended) return
+    let chunk = data
+    if (this.parser) {
+      const terminate = this.parser.push(data).find(isTerminate)
+      if (terminate) {
+        // Pass the Terminate on (Postgres ends the backend cleanly; PGlite ignores it) and
+        // nothing after it, then hand the slot to the next client.
+        chunk = data.subarray(0, terminate.end)
+        this.terminated = true
+      }
+    }
+    if (this.upstream && this.upstreamConnected) this.toUpstream(chunk)
+    else this.pending.push(chunk)
+    if (this.terminated) {
+      this.closeClient(1000, 'terminated')
+      if (this.started) this.onTerminate()
+    }
+  }
+
+  /** @param {Buffer} chunk */
+  toUpstream(chunk) {
+    const socket = this.upstream
+    if (!socket || socket.destroyed) return
+    if (!this.answered) this.unanswered.push(chunk)
+    if (!socket.write(chunk) && !this.waitingForDrain) {
+      this.waitingForDrain = true
+      this.ws.pause()
+      socket.once('drain', () => {
+        this.waitingForDrain = false
+        this.ws.resume()
+      })
+    }
+  }
+
+  /**
+   * @param {Buffer} chunk
+   * @param {net.Socket} socket
+   */
+  toClient(chunk, socket) {
+    if (this.ws.readyState !== this.ws.OPEN) return
+    this.ws.send(chunk, { binary: true }, () => {
+      if (socket.isPaused() && this.ws.bufferedAmount < HIGH_WATER_MARK) socket.resume()
+    })
+    if (this.ws.bufferedAmount >= HIGH_WATER_MARK) socket.pause()
+  }
+
+  /**
+   * Ends the upstream connection; resolves once it is closed (or was never opened).
+   * @returns {Promise<void>}
+   */
+  closeUpstream() {
+    const socket = this.upstream
+    if (!socket || !this.upstreamClosed) return Promise.resolve()
+    if (!socket.destroyed && !this.upstreamConnected) {
+      // Still connecting: nothing has reached the server, so there is nothing to finish.
+      socket.destroy()
+    } else if (!socket.destroyed) {
+      socket.end()
+      const timer = setTimeout(() => socket.destroy(), UPSTREAM_END_GRACE_MS)
+      timer.unref()
+      socket.once('close', () => clearTimeout(timer))
+    }
+    return this.upstreamClosed
+  }
+
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
+  closeClient(code, reason) {
+    const { ws } = this
+    if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(code, reason)
+  }
+
+  /** The client is gone (its WebSocket closed or failed). */
+  end() {
+    if (this.ended) return
+    this.ended = true
+    this.pending = []
+    this.unanswered = []
+    this.closeUpstream()
+    this.closeClient(1000, 'closed')
+    this.onEnd()
+  }
+
+  /** Drops everything at once (the relay is shutting down). */
+  destroy() {
+    this.ended = true
+    this.upstream?.destroy()
+    this.ws.terminate()
+  }
+}
+
+/** @param {import('ws').RawData} data */
+function toBuffer(data) {
+  if (Buffer.isBuffer(data)) return data
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return Buffer.from(data)
+}
+
+/**
+ * The first byte a Postgres server sends: Authentication (R), ErrorResponse (E),
+ * NegotiateProtocolVersion (v), or the answer to an SSL/GSS request (S, N, G).
+ * @param {Buffer} chunk
+ */
+function looksLikeFirstResponse(chunk) {
+  return 'REvSNG'.includes(String.fromCharCode(/** @type {number} */ (chunk[0])))
+}

@@ -1,0 +1,86 @@
+import { Miniflare } from 'miniflare'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const APP_BUNDLE = path.join(ROOT, 'dist/app/app.js')
+const WEBHOOKS_BUNDLE = path.join(ROOT, 'dist/webhooks/index.js')
+
+/** The compatibility settings of a Worker, read from its wrangler.toml so tests match production. */
+function compatibility(configPath: string) {
+  const toml = readFileSync(path.join(ROOT, configPath), 'utf8')
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1]
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1]
+  if (!date) throw new Error(`${configPath} has no compatibility_date`)
+  return {
+    compatibilityDate: date,
+    compatibilityFlags: (flags ?? '').match(/"([^"]+)"/g)?.map((f) => f.slice(1, -1)) ?? [],
+  }
+}
+
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef'
+
+export interface WorkerVars {
+  DATABASE_URL: string
+  DB_WSPROXY?: string
+  [name: string]: string | undefined
+}
+
+export interface RunningWorkers {
+  mf: Miniflare
+  /** A request to the app Worker (Remix pages, JSON routes). */
+  app(pathOrRequest: string, init?: RequestInit): Promise<Response>
+  /** A request to the webhooks Worker. */
+  webhooks(pathOrRequest: string, init?: RequestInit): Promise<Response>
+  /** Runs the app Worker's scheduled() handler as a Cron Trigger would. */
+  scheduled(cron: string): Promise<{ outcome: string }>
+  dispose(): Promise<void>
+}
+
+/**
+ * Both Workers, as built by `npm run build` (the artefacts wrangler would upload), in workerd via
+ * Miniflare, with in-memory Durable Object and R2 state.
+ */
+export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
+  for (const bundle of [APP_BUNDLE, WEBHOOKS_BUNDLE]) {
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` (npm test does it for you)`)
+  }
+  const bindings = Object.fromEntries(
+    Object.entries({ ENVIRONMENT: 'test', HMS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...vars }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  )
+  const mf = new Miniflare({
+    workers: [
+      {
+        name: 'app',
+        // Listed explicitly: the bundle holds a dynamic import() Miniflare cannot follow (and need not).
+        modules: [{ type: 'ESModule', path: APP_BUNDLE }],
+        ...compatibility('wrangler.toml'),
+        bindings,
+        durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true } },
+        r2Buckets: ['BACKUPS'],
+      },
+      {
+        name: 'webhooks',
+        modules: [{ type: 'ESModule', path: WEBHOOKS_BUNDLE }],
+        ...compatibility('workers/webhooks/wrangler.toml'),
+        bindings,
+        durableObjects: { RATE_LIMITER: { className: 'RateLimiter', scriptName: 'app', useSQLite: true } },
+        r2Buckets: ['BACKUPS'],
+      },
+    ],
+  })
+  await mf.ready
+  const appWorker = await mf.getWorker('app')
+  const webhooksWorker = await mf.getWorker('webhooks')
+  const toUrl = (p: string) => new URL(p, 'http://127.0.0.1:8787').toString()
+  return {
+    mf,
+    app: (p, init) => appWorker.fetch(toUrl(p), init as never) as unknown as Promise<Response>,
+    webhooks: (p, init) => webhooksWorker.fetch(toUrl(p), init as never) as unknown as Promise<Response>,
+    scheduled: (cron) => appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
+    dispose: () => mf.dispose(),
+  }
+}

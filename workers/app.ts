@@ -1,0 +1,72 @@
+import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@remix-run/cloudflare'
+// Aliased in wrangler.toml to the Remix server build (build/index.js).
+import * as build from 'virtual:remix/server-build'
+import { openRequestDatabase } from '../app/db/client.server'
+import { createMonitor } from '../app/services/monitoring.server'
+import { getEnv, InvalidEnvironmentError } from '../app/utils/env.server'
+import { jsonError } from '../app/utils/http.server'
+import type { Bindings } from './bindings'
+import { runJobs } from './jobs/run-jobs'
+import { jobs } from './jobs'
+import { createNonce, withSecurityHeaders } from './security-headers'
+
+export { RateLimiter } from './rate-limiter'
+
+const handleRemix = createRequestHandler(build as unknown as ServerBuild)
+
+export default {
+  async fetch(request, bindings, ctx) {
+    const started = Date.now()
+    const nonce = createNonce()
+    const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID()
+    const response = await handleRequest(request, bindings, ctx, nonce, requestId)
+    const secured = withSecurityHeaders(response, nonce)
+    secured.headers.set('X-Request-Id', requestId)
+    secured.headers.append('Server-Timing', `total;dur=${Date.now() - started}`)
+    return secured
+  },
+  scheduled: runJobs(jobs),
+} satisfies ExportedHandler<Bindings>
+
+async function handleRequest(
+  request: Request,
+  bindings: Bindings,
+  ctx: ExecutionContext,
+  cspNonce: string,
+  requestId: string,
+): Promise<Response> {
+  let env
+  try {
+    env = getEnv(bindings)
+  } catch (error) {
+    if (!(error instanceof InvalidEnvironmentError)) throw error
+    // The operator reads the list in the logs; the visitor learns only that it is not their fault.
+    console.error(error.message)
+    return jsonError(500, 'misconfigured', 'The service is misconfigured. The operators have been alerted.')
+  }
+  const monitor = createMonitor({
+    dsn: env.SENTRY_DSN,
+    environment: env.ENVIRONMENT,
+    release: __BUILD_VERSION__,
+    context: ctx,
+    request,
+  })
+  const database = openRequestDatabase(env)
+  const context: AppLoadContext = {
+    cloudflare: { env: bindings, ctx },
+    env,
+    database,
+    monitor,
+    cspNonce,
+    requestId,
+    version: __BUILD_VERSION__,
+  }
+  try {
+    return await handleRemix(request, context)
+  } catch (error) {
+    monitor.captureException(error, { requestId, path: new URL(request.url).pathname })
+    return jsonError(500, 'internal_error', 'Something went wrong on our side. Please try again.')
+  } finally {
+    ctx.waitUntil(database.close())
+  }
+}

@@ -1,0 +1,8 @@
+import type { RateLimiter } from './rate-limiter'
+
+/** What Cloudflare hands each Worker: variables and secrets (validated by getEnv) plus bindings. */
+export interface Bindings {
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>
+  BACKUPS: R2Bucket
+  [variable: string]: unknown
+}

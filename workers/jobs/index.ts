@@ -1,0 +1,5 @@
+import { pruneWebhookEvents } from './prune-webhook-events'
+import type { Job } from './run-jobs'
+
+/** Every scheduled job. Add a job here and give it the crons it runs on. */
+export const jobs: readonly Job[] = [pruneWebhookEvents]

@@ -1,0 +1,2 @@
+// Must match `[triggers] crons` in wrangler.toml.
+export const DAILY = '0 3 * * *'
