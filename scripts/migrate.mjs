@@ -19,13 +19,17 @@ try {
   console.log(`db:migrate: applying ${MIGRATIONS_FOLDER} to ${target}`)
   const { applied, latest } = await migrate(url)
   if (applied.length === 0) {
-    console.log(`db:migrate: already up to date (at ${latest ?? 'no migrations'})`)
+    console.log(
+      `db:migrate: already up to date (at ${latest ?? 'no migrations'})`,
+    )
   } else {
     for (const tag of applied) console.log(`db:migrate: applied ${tag}`)
     console.log(`db:migrate: ${applied.length} applied, now at ${latest}`)
   }
 } catch (error) {
-  console.error(`db:migrate: failed on ${target}: ${error instanceof Error ? error.message : error}`)
+  console.error(
+    `db:migrate: failed on ${target}: ${error instanceof Error ? error.message : error}`,
+  )
   process.exit(1)
 }
 

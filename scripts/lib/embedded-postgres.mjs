@@ -19,7 +19,11 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
  *   `dataDir` undefined keeps the database in memory.
  * @returns {Promise<{ port: number, connectionString: string, close(): Promise<void> }>}
  */
-export async function startEmbeddedPostgres({ dataDir, host = '127.0.0.1', port = 0 } = {}) {
+export async function startEmbeddedPostgres({
+  dataDir,
+  host = '127.0.0.1',
+  port = 0,
+} = {}) {
   if (dataDir) await mkdir(dataDir, { recursive: true })
   const db = await PGlite.create(dataDir)
   const server = new PGLiteSocketServer({ db, host, port, maxConnections: 1 })

@@ -9,7 +9,9 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate as applyMigrations } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
+export const MIGRATIONS_FOLDER = fileURLToPath(
+  new URL('../../migrations', import.meta.url),
+)
 
 // drizzle's defaults, spelled out because the migration status below reads the same table.
 const MIGRATIONS_SCHEMA = 'drizzle'
@@ -22,12 +24,7 @@ const MIGRATIONS_TABLE = '__drizzle_migrations'
  */
 export async function migrate(connectionString) {
   const journal = await readJournal()
-  const client = new pg.Client({ connectionString })
-  try {
-    await client.connect()
-  } catch (error) {
-    throw explainConnectionError(error)
-  }
+  const client = await connect(connectionString)
   try {
     const before = await lastAppliedAt(client)
     await applyMigrations(drizzle(client), {
@@ -36,9 +33,14 @@ export async function migrate(connectionString) {
       migrationsTable: MIGRATIONS_TABLE,
     })
     const after = await lastAppliedAt(client)
-    const applied = journal.filter((entry) => entry.when > (before ?? -1) && entry.when <= (after ?? -1))
+    const applied = journal.filter(
+      (entry) => entry.when > (before ?? -1) && entry.when <= (after ?? -1),
+    )
     const latest = journal.filter((entry) => entry.when <= (after ?? -1)).at(-1)
-    return { applied: applied.map((entry) => entry.tag), latest: latest?.tag ?? null }
+    return {
+      applied: applied.map((entry) => entry.tag),
+      latest: latest?.tag ?? null,
+    }
   } finally {
     await client.end().catch(() => {})
   }
@@ -62,14 +64,42 @@ async function lastAppliedAt(client) {
     [table],
   )
   if (!rows[0]?.present) return null
-  const result = await client.query(`select max(created_at) as last from ${table}`)
+  const result = await client.query(
+    `select max(created_at) as last from ${table}`,
+  )
   const last = result.rows[0]?.last
   return last == null ? null : Number(last)
 }
 
+/**
+ * Connects, retrying for a moment when the server hangs up at once: the embedded PGlite server
+ * frees its one connection a beat after the previous client has gone.
+ * @param {string} connectionString
+ */
+async function connect(connectionString) {
+  const deadline = Date.now() + 2_000
+  for (;;) {
+    const client = new pg.Client({ connectionString })
+    client.on('error', () => {}) // a failed connect also rejects below
+    try {
+      await client.connect()
+      return client
+    } catch (error) {
+      const hungUp =
+        error instanceof Error &&
+        /terminated unexpectedly|ECONNRESET/.test(error.message)
+      if (!hungUp || Date.now() > deadline) throw explainConnectionError(error)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+}
+
 /** @param {unknown} error */
 function explainConnectionError(error) {
-  if (error instanceof Error && /terminated unexpectedly/i.test(error.message)) {
+  if (
+    error instanceof Error &&
+    /terminated unexpectedly/i.test(error.message)
+  ) {
     error.message +=
       ' (if this is the embedded PGlite server: it takes one connection at a time, so migrate' +
       ' before clients connect through the relay)'

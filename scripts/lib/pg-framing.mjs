@@ -1,7 +1,8 @@
-// Incremental framing of the frontend (client → server) side of the Postgres wire protocol.
-// The WebSocket relay uses it to find the Terminate message wherever it falls: the neon driver
-// coalesces writes, so one WebSocket message can hold several Postgres messages (or half of one).
-// Only headers are kept; bodies are counted and skipped, so a large COPY or Bind is never buffered.
+// Incremental framing of the Postgres wire protocol, both directions. The WebSocket relay uses it
+// to find a client's Terminate wherever it falls (the neon driver coalesces writes, so one
+// WebSocket message can hold several Postgres messages, or half of one) and to know when the
+// server has answered everything the client asked before it. Only headers are kept; bodies are
+// counted and skipped, so a large COPY or Bind is never buffered.
 
 export const PROTOCOL_VERSION_3 = 196608 // 3 << 16
 export const CANCEL_REQUEST_CODE = 80877102
@@ -15,19 +16,35 @@ const MAX_STARTUP_LENGTH = 10_000
  * @typedef {{ type: null, code: number, length: number, end: number }} UntypedMessage
  *   A startup-phase message (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest): no type byte.
  * @typedef {{ type: string, length: number, end: number }} TypedMessage
- *   Any later message: 1 type byte, then an int32 length that counts itself but not the type byte.
- * @typedef {UntypedMessage | TypedMessage} FrontendMessage
+ *   A message with a type byte and an int32 length that counts itself but not the type byte. The
+ *   server's one-byte answer to an SSL/GSS request is reported as a TypedMessage of length 0.
+ * @typedef {UntypedMessage | TypedMessage} PgMessage
  *   `end` is the offset just past the message in the chunk that completed it.
+ * @typedef {'startup' | 'typed' | 'opaque'} Phase
  */
 
 /**
- * Returns a parser fed with successive chunks of one connection's client → server bytes. `push`
- * returns the messages that complete inside the chunk. When the bytes stop looking like Postgres
- * (e.g. a TLS handshake after an accepted SSLRequest) the parser turns `opaque` and reports nothing.
+ * A parser for one connection's client → server bytes. `push` returns the messages that complete
+ * inside the chunk. When the bytes stop looking like Postgres (e.g. TLS after an accepted
+ * SSLRequest) the parser turns `opaque` and reports nothing more.
  */
 export function createFrontendParser() {
-  /** @type {'startup' | 'typed' | 'opaque'} */
-  let phase = 'startup'
+  return createParser('startup')
+}
+
+/**
+ * A parser for one connection's server → client bytes. Call `expectNegotiationByte()` for each
+ * SSLRequest/GSSENCRequest the client sent: the answer is a single byte with no length.
+ */
+export function createBackendParser() {
+  return createParser('typed')
+}
+
+/** @param {Phase} initialPhase */
+function createParser(initialPhase) {
+  /** @type {Phase} */
+  let phase = initialPhase
+  let negotiationBytes = 0 // one-byte SSL/GSS answers still to come (backend)
   let header = Buffer.alloc(0) // header bytes of the current message gathered so far
   /** @type {{ type: string | null, code: number, length: number } | null} */
   let current = null // the message whose body is being skipped
@@ -35,7 +52,7 @@ export function createFrontendParser() {
 
   /** @param {Uint8Array} chunk */
   function push(chunk) {
-    /** @type {FrontendMessage[]} */
+    /** @type {PgMessage[]} */
     const messages = []
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
     let offset = 0
@@ -50,12 +67,26 @@ export function createFrontendParser() {
         }
         continue
       }
+      if (negotiationBytes > 0) {
+        negotiationBytes -= 1
+        const answer = String.fromCharCode(
+          /** @type {number} */ (bytes[offset]),
+        )
+        offset += 1
+        messages.push({ type: answer, length: 0, end: offset })
+        // 'S' or 'G': TLS or GSSAPI encryption follows, which is not ours to read.
+        if (answer !== 'N') phase = 'opaque'
+        continue
+      }
       const headerSize = phase === 'startup' ? 8 : 5
       const take = Math.min(headerSize - header.length, bytes.length - offset)
       header = Buffer.concat([header, bytes.subarray(offset, offset + take)])
       offset += take
       if (header.length < headerSize) break
-      current = phase === 'startup' ? readStartupHeader(header) : readTypedHeader(header)
+      current =
+        phase === 'startup'
+          ? readStartupHeader(header)
+          : readTypedHeader(header)
       header = Buffer.alloc(0)
       if (!current) {
         phase = 'opaque'
@@ -73,14 +104,12 @@ export function createFrontendParser() {
   /**
    * @param {{ type: string | null, code: number, length: number }} message
    * @param {number} end
-   * @returns {FrontendMessage}
+   * @returns {PgMessage}
    */
   function finish(message, end) {
     if (message.type === null) {
       // SSL/GSS requests are followed by the real startup message (or by TLS, which goes opaque).
-      const negotiation =
-        message.code === SSL_REQUEST_CODE || message.code === GSSENC_REQUEST_CODE
-      if (!negotiation) phase = 'typed'
+      if (!isNegotiationRequest(message)) phase = 'typed'
       return { type: null, code: message.code, length: message.length, end }
     }
     return { type: message.type, length: message.length, end }
@@ -88,6 +117,10 @@ export function createFrontendParser() {
 
   return {
     push,
+    expectNegotiationByte() {
+      negotiationBytes += 1
+    },
+    /** @returns {Phase} */
     get phase() {
       return phase
     },
@@ -110,15 +143,46 @@ function readStartupHeader(header) {
 
 /** @param {Buffer} header */
 function readTypedHeader(header) {
-  const type = header[0]
+  const type = /** @type {number} */ (header[0])
   const length = header.readInt32BE(1)
-  // Frontend message types are ASCII letters; the length counts itself, so it is at least 4.
-  const letter = (type >= 0x41 && type <= 0x5a) || (type >= 0x61 && type <= 0x7a)
-  if (!letter || length < 4) return null
+  // Message types are ASCII letters (and digits, for the server's ParseComplete etc.); the
+  // length counts itself, so it is at least 4.
+  const alphanumeric =
+    (type >= 0x30 && type <= 0x39) ||
+    (type >= 0x41 && type <= 0x5a) ||
+    (type >= 0x61 && type <= 0x7a)
+  if (!alphanumeric || length < 4) return null
   return { type: String.fromCharCode(type), code: 0, length }
 }
 
-/** @param {FrontendMessage} message */
+/** @param {PgMessage} message */
 export function isTerminate(message) {
   return message.type === 'X' && message.length === 4
+}
+
+/**
+ * An SSLRequest or GSSENCRequest, which the server answers with a single byte.
+ * @param {{ type: string | null, code?: number }} message
+ */
+export function isNegotiationRequest(message) {
+  return (
+    message.type === null &&
+    (message.code === SSL_REQUEST_CODE || message.code === GSSENC_REQUEST_CODE)
+  )
+}
+
+/**
+ * Does this client message make the server end its answer with ReadyForQuery? The startup message
+ * (after authentication), a simple Query, a Sync and a FunctionCall do; nothing else does.
+ * @param {PgMessage} message
+ */
+export function awaitsReadyForQuery(message) {
+  if (message.type === null)
+    return 'code' in message && message.code >> 16 === 3
+  return message.type === 'Q' || message.type === 'S' || message.type === 'F'
+}
+
+/** @param {PgMessage} message */
+export function isReadyForQuery(message) {
+  return message.type === 'Z' && message.length === 5
 }

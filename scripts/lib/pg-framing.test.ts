@@ -1,9 +1,14 @@
 import { describe, expect, test } from 'vitest'
 import {
   CANCEL_REQUEST_CODE,
+  GSSENC_REQUEST_CODE,
   PROTOCOL_VERSION_3,
   SSL_REQUEST_CODE,
+  awaitsReadyForQuery,
+  createBackendParser,
   createFrontendParser,
+  isNegotiationRequest,
+  isReadyForQuery,
   isTerminate,
 } from './pg-framing.mjs'
 
@@ -42,7 +47,12 @@ describe('createFrontendParser', () => {
     const parser = createFrontendParser()
     const first = startup({ user: 'postgres', database: 'test' })
     expect(parser.push(first)).toEqual([
-      { type: null, code: PROTOCOL_VERSION_3, length: first.length, end: first.length },
+      {
+        type: null,
+        code: PROTOCOL_VERSION_3,
+        length: first.length,
+        end: first.length,
+      },
     ])
     expect(parser.phase).toBe('typed')
     const q = query('select 1')
@@ -63,7 +73,11 @@ describe('createFrontendParser', () => {
 
   test('gives the same messages whatever the chunking, down to one byte at a time', () => {
     const bytes = Buffer.concat([
-      startup({ user: 'postgres', database: 'postgres', application_name: 'x' }),
+      startup({
+        user: 'postgres',
+        database: 'postgres',
+        application_name: 'x',
+      }),
       typed('P', Buffer.alloc(300, 1)),
       typed('B', Buffer.alloc(70_000, 2)),
       typed('E', Buffer.from([0, 0, 0, 0, 0])),
@@ -75,23 +89,28 @@ describe('createFrontendParser', () => {
 
     for (const size of [1, 2, 3, 5, 7, 4096]) {
       const parser = createFrontendParser()
-      const found: Array<{ type: string | null; length: number; end: number }> = []
+      const found: Array<{ type: string | null; length: number; end: number }> =
+        []
       for (let offset = 0; offset < bytes.length; offset += size) {
-        for (const message of parser.push(bytes.subarray(offset, offset + size))) {
+        for (const message of parser.push(
+          bytes.subarray(offset, offset + size),
+        )) {
           // Report ends against the whole stream so the runs compare.
           found.push({ ...message, end: offset + message.end })
         }
       }
-      expect(found.map(({ type, length, end }) => ({ type, length, end }))).toEqual(
-        whole.map(({ type, length, end }) => ({ type, length, end })),
-      )
+      expect(
+        found.map(({ type, length, end }) => ({ type, length, end })),
+      ).toEqual(whole.map(({ type, length, end }) => ({ type, length, end })))
     }
   })
 
   test('does not take the bytes of a message body for a Terminate', () => {
     // A query whose text contains what looks like a Terminate message.
-    const sneaky = query('select \'X\0\0\0\x04\'')
-    const messages = createFrontendParser().push(Buffer.concat([startup(), sneaky]))
+    const sneaky = query("select 'X\0\0\0\x04'")
+    const messages = createFrontendParser().push(
+      Buffer.concat([startup(), sneaky]),
+    )
     expect(messages.some(isTerminate)).toBe(false)
   })
 
@@ -107,14 +126,20 @@ describe('createFrontendParser', () => {
   })
 
   test('recognises a CancelRequest as a startup-phase message', () => {
-    const messages = createFrontendParser().push(untyped(CANCEL_REQUEST_CODE, 16))
-    expect(messages).toEqual([{ type: null, code: CANCEL_REQUEST_CODE, length: 16, end: 16 }])
+    const messages = createFrontendParser().push(
+      untyped(CANCEL_REQUEST_CODE, 16),
+    )
+    expect(messages).toEqual([
+      { type: null, code: CANCEL_REQUEST_CODE, length: 16, end: 16 },
+    ])
   })
 
   test('goes opaque on bytes that are not Postgres (TLS after an accepted SSLRequest)', () => {
     const parser = createFrontendParser()
     parser.push(untyped(SSL_REQUEST_CODE))
-    const clientHello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc])
+    const clientHello = Buffer.from([
+      0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc,
+    ])
     expect(parser.push(clientHello)).toEqual([])
     expect(parser.phase).toBe('opaque')
     expect(parser.push(terminate())).toEqual([])
@@ -132,6 +157,105 @@ describe('createFrontendParser', () => {
     expect(isTerminate({ type: 'X', length: 4, end: 5 })).toBe(true)
     expect(isTerminate({ type: 'X', length: 5, end: 6 })).toBe(false)
     expect(isTerminate({ type: 'Q', length: 4, end: 5 })).toBe(false)
-    expect(isTerminate({ type: null, code: PROTOCOL_VERSION_3, length: 8, end: 8 })).toBe(false)
+    expect(
+      isTerminate({ type: null, code: PROTOCOL_VERSION_3, length: 8, end: 8 }),
+    ).toBe(false)
+  })
+})
+
+describe('createBackendParser', () => {
+  const readyForQuery = (status = 'I') => typed('Z', status)
+
+  test('reads server messages, digits included, and spots ReadyForQuery', () => {
+    const bytes = Buffer.concat([
+      typed('R', Buffer.alloc(4)),
+      typed('S', 'server_version\x0017\x00'),
+      readyForQuery(),
+      typed('1'),
+      typed('2'),
+      typed('D', Buffer.alloc(20_000)),
+      typed('C', 'SELECT 1\x00'),
+      readyForQuery('T'),
+    ])
+    const parser = createBackendParser()
+    const messages = [
+      ...parser.push(bytes.subarray(0, 9)),
+      ...parser.push(bytes.subarray(9, 10_000)),
+      ...parser.push(bytes.subarray(10_000)),
+    ]
+    expect(messages.map((m) => m.type)).toEqual([
+      'R',
+      'S',
+      'Z',
+      '1',
+      '2',
+      'D',
+      'C',
+      'Z',
+    ])
+    expect(messages.filter(isReadyForQuery)).toHaveLength(2)
+  })
+
+  test('reads the one-byte answer to an SSLRequest, then carries on after N', () => {
+    const parser = createBackendParser()
+    parser.expectNegotiationByte()
+    const messages = parser.push(
+      Buffer.concat([Buffer.from('N'), typed('R', Buffer.alloc(4))]),
+    )
+    expect(messages).toEqual([
+      { type: 'N', length: 0, end: 1 },
+      { type: 'R', length: 8, end: 10 },
+    ])
+    expect(parser.phase).toBe('typed')
+  })
+
+  test('goes opaque when the server accepts TLS', () => {
+    const parser = createBackendParser()
+    parser.expectNegotiationByte()
+    parser.push(Buffer.from([0x53, 0x16, 0x03, 0x03]))
+    expect(parser.phase).toBe('opaque')
+  })
+})
+
+describe('message kinds', () => {
+  test('the messages that the server answers with ReadyForQuery', () => {
+    const frontend = createFrontendParser()
+    const messages = frontend.push(
+      Buffer.concat([
+        startup(),
+        query('select 1'),
+        typed('P', 'x'),
+        typed('B', 'x'),
+        typed('D', 'x'),
+        typed('E', 'x'),
+        typed('H'),
+        typed('S'),
+        typed('F', 'x'),
+      ]),
+    )
+    expect(messages.map((m) => [m.type, awaitsReadyForQuery(m)])).toEqual([
+      [null, true],
+      ['Q', true],
+      ['P', false],
+      ['B', false],
+      ['D', false],
+      ['E', false],
+      ['H', false],
+      ['S', true],
+      ['F', true],
+    ])
+  })
+
+  test('SSL and GSS requests are negotiations, not startups', () => {
+    for (const code of [SSL_REQUEST_CODE, GSSENC_REQUEST_CODE]) {
+      const [message] = createFrontendParser().push(untyped(code))
+      expect(isNegotiationRequest(message!)).toBe(true)
+      expect(awaitsReadyForQuery(message!)).toBe(false)
+    }
+    const [cancel] = createFrontendParser().push(
+      untyped(CANCEL_REQUEST_CODE, 16),
+    )
+    expect(isNegotiationRequest(cancel!)).toBe(false)
+    expect(awaitsReadyForQuery(cancel!)).toBe(false)
   })
 })

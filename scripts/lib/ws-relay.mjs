@@ -10,13 +10,21 @@
 //
 // `serialize: true` is for embedded PGlite, which has a single backend: one client at a time holds
 // the upstream connection of a target, the others wait in a FIFO queue. The slot is released when
-// the client's WebSocket closes or when it sends Terminate (the neon Pool's `end()` sends it, and the
-// WebSocket close can lag behind), and the next client gets a fresh upstream connection.
+// the client's WebSocket closes or when it sends Terminate, and the next client gets a fresh
+// upstream connection. Terminate is the one that matters: the neon driver's `end()` (1.2.0) sends
+// it and leaves its WebSocket open, waiting for the server to hang up.
 
 import { createServer } from 'node:http'
 import net from 'node:net'
 import { WebSocketServer } from 'ws'
-import { createFrontendParser, isTerminate } from './pg-framing.mjs'
+import {
+  awaitsReadyForQuery,
+  createBackendParser,
+  createFrontendParser,
+  isNegotiationRequest,
+  isReadyForQuery,
+  isTerminate,
+} from './pg-framing.mjs'
 
 const loopback = new net.BlockList()
 loopback.addSubnet('127.0.0.0', 8, 'ipv4')
@@ -27,10 +35,11 @@ const POLICY_VIOLATION = 1008
 const INTERNAL_ERROR = 1011
 
 // In serialize mode the previous upstream connection may not be gone yet on the server's side when
-// the next one arrives (pglite-socket then drops it or answers "Too many connections"), so a
-// connection that is refused before the server has said anything is retried a few times.
-const RECONNECT_ATTEMPTS = 40
-const RECONNECT_DELAY_MS = 15
+// the next one arrives, or a direct `pg` client (a migration, a seed) may hold PGlite's only
+// connection for a moment: pglite-socket then drops the new one or answers "Too many connections".
+// A connection refused before the server has said anything is retried for a while.
+const RECONNECT_WINDOW_MS = 2_000
+const RECONNECT_DELAY_MS = 20
 // Give an upstream that was asked to end this long to close before destroying it.
 const UPSTREAM_END_GRACE_MS = 1_000
 // Pause the upstream socket while this much is waiting to go out on the WebSocket.
@@ -57,7 +66,8 @@ export function isLoopbackHost(host) {
  */
 export function parseTargetAddress(address) {
   if (!address) return { ok: false, reason: 'missing address parameter' }
-  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(address) ?? /^(.+):(\d{1,5})$/.exec(address)
+  const match =
+    /^\[([^\]]+)\]:(\d{1,5})$/.exec(address) ?? /^(.+):(\d{1,5})$/.exec(address)
   if (!match) return { ok: false, reason: 'address must be host:port' }
   const host = /** @type {string} */ (match[1]).toLowerCase()
   const port = Number(match[2])
@@ -65,7 +75,9 @@ export function parseTargetAddress(address) {
   if (!isLoopbackHost(host)) {
     return { ok: false, reason: 'only loopback addresses are relayed' }
   }
-  return { ok: true, host, port, key: `${host}:${port}` }
+  // Every target is loopback, so the port names the server: `localhost:N`, `127.0.0.1:N` and
+  // `[::1]:N` share one queue in serialize mode instead of racing for PGlite's one connection.
+  return { ok: true, host, port, key: `loopback:${port}` }
 }
 
 /** @param {string | undefined} origin */
@@ -83,14 +95,21 @@ function isAllowedOrigin(origin) {
  * @param {{ host?: string, port?: number, serialize?: boolean }} [options]
  * @returns {Promise<{ port: number, address: string, close(): Promise<void> }>}
  */
-export async function startWsRelay({ host = '127.0.0.1', port = 0, serialize = false } = {}) {
+export async function startWsRelay({
+  host = '127.0.0.1',
+  port = 0,
+  serialize = false,
+} = {}) {
   /** @type {Set<Session>} */
   const sessions = new Set()
   /** @type {Map<string, { holder: Session | null, queue: Session[] }>} */
   const lanes = new Map()
 
   const server = createServer((request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
+    response.writeHead(426, {
+      'content-type': 'text/plain',
+      upgrade: 'websocket',
+    })
     response.end('This is a WebSocket relay for the Postgres driver.\n')
   })
   const wss = new WebSocketServer({ server, perMessageDeflate: false })
@@ -157,7 +176,8 @@ export async function startWsRelay({ host = '127.0.0.1', port = 0, serialize = f
         next.start()
         return
       }
-      if (lanes.get(session.target.key) === lane) lanes.delete(session.target.key)
+      if (lanes.get(session.target.key) === lane)
+        lanes.delete(session.target.key)
     })
   }
 
@@ -180,6 +200,8 @@ export async function startWsRelay({ host = '127.0.0.1', port = 0, serialize = f
       closing ??= (async () => {
         for (const session of sessions) session.destroy()
         lanes.clear()
+        // Refused clients too: one that ignores our close frame would hold server.close() up.
+        for (const client of wss.clients) client.terminate()
         await new Promise((resolve) => wss.close(() => resolve(undefined)))
         server.closeAllConnections()
         await new Promise((resolve) => server.close(() => resolve(undefined)))
@@ -189,7 +211,12 @@ export async function startWsRelay({ host = '127.0.0.1', port = 0, serialize = f
   }
 }
 
-/** One WebSocket client and (once it holds a slot) its upstream TCP connection. */
+/**
+ * One WebSocket client and (once it holds a slot) its upstream TCP connection. In serialize mode
+ * it follows the protocol: the client's messages to spot Terminate, and the ReadyForQuery answers
+ * it is still owed, so that a Terminate sent right behind a query still gets that query's answer
+ * before the upstream is closed and the slot handed on.
+ */
 class Session {
   /**
    * @param {import('ws').WebSocket} ws
@@ -202,21 +229,27 @@ class Session {
     this.serialize = serialize
     /** Client bytes waiting for the upstream connection. @type {Buffer[]} */
     this.pending = []
-    /** Bytes already sent on an upstream that has not answered yet, kept to replay on a retry. @type {Buffer[]} */
+    /** Bytes sent on an upstream that has not answered yet, to replay on a retry. @type {Buffer[]} */
     this.unanswered = []
     /** @type {net.Socket | null} */
     this.upstream = null
     this.upstreamConnected = false
-    this.waitingForDrain = false
-    this.answered = false
-    this.attempts = 0
-    this.started = false
-    this.terminated = false
-    this.released = false
-    this.ended = false
     /** @type {Promise<void> | null} */
     this.upstreamClosed = null
-    this.parser = serialize ? createFrontendParser() : null
+    this.waitingForDrain = false
+    this.answered = false
+    /** When the first upstream attempt failed. @type {number | undefined} */
+    this.firstAttemptAt = undefined
+    this.started = false
+    this.terminated = false // the client sent Terminate
+    this.finished = false // ...and has had every answer it was owed
+    this.released = false
+    this.ended = false
+    this.frontend = serialize ? createFrontendParser() : null
+    /** @type {ReturnType<typeof createBackendParser> | null} */
+    this.backend = null
+    this.awaiting = 0 // ReadyForQuery messages the server still owes the client
+    this.negotiations = 0 // SSL/GSS requests seen, each answered by one byte
     this.onEnd = () => {}
     this.onTerminate = () => {}
 
@@ -228,19 +261,23 @@ class Session {
   start() {
     if (this.ended || this.started) return
     this.started = true
-    if (this.terminated) {
-      // Said goodbye while queued: nothing to relay.
-      this.onTerminate()
-      return
-    }
-    this.connect()
+    if (this.terminated && this.awaiting === 0) this.finish()
+    else this.connect()
   }
 
   connect() {
-    const socket = net.connect({ host: this.target.host, port: this.target.port })
+    const socket = net.connect({
+      host: this.target.host,
+      port: this.target.port,
+    })
     this.upstream = socket
     this.upstreamConnected = false
     this.answered = false
+    if (this.serialize) {
+      this.backend = createBackendParser()
+      for (let i = 0; i < this.negotiations; i++)
+        this.backend.expectNegotiationByte()
+    }
     if (this.waitingForDrain) {
       // The previous attempt died while the client was paused for it.
       this.waitingForDrain = false
@@ -248,8 +285,9 @@ class Session {
     }
     socket.setNoDelay(true)
     let failure = /** @type {Error | null} */ (null)
-    const closed = new Promise((resolve) => socket.once('close', resolve))
-    this.upstreamClosed = closed.then(() => undefined)
+    this.upstreamClosed = new Promise((resolve) =>
+      socket.once('close', () => resolve(undefined)),
+    )
 
     socket.on('connect', () => {
       this.upstreamConnected = true
@@ -269,7 +307,13 @@ class Session {
         this.answered = true
         this.unanswered = []
       }
+      if (this.backend) {
+        for (const message of this.backend.push(chunk)) {
+          if (isReadyForQuery(message) && this.awaiting > 0) this.awaiting -= 1
+        }
+      }
       this.toClient(chunk, socket)
+      if (this.terminated && this.owesNothing()) this.finish()
     })
     socket.on('error', (error) => {
       failure = error
@@ -277,8 +321,12 @@ class Session {
     socket.on('close', () => {
       if (this.upstream !== socket || this.ended || this.released) return
       const refused = !this.answered && !this.terminated
-      if (this.serialize && refused && this.attempts < RECONNECT_ATTEMPTS) {
-        this.attempts += 1
+      this.firstAttemptAt ??= Date.now()
+      if (
+        this.serialize &&
+        refused &&
+        Date.now() - this.firstAttemptAt < RECONNECT_WINDOW_MS
+      ) {
         this.upstream = null
         setTimeout(() => {
           if (!this.ended && !this.released) this.connect()
@@ -296,21 +344,38 @@ class Session {
   fromClient(data) {
     if (this.terminated || this.ended) return
     let chunk = data
-    if (this.parser) {
-      const terminate = this.parser.push(data).find(isTerminate)
-      if (terminate) {
-        // Pass the Terminate on (Postgres ends the backend cleanly; PGlite ignores it) and
-        // nothing after it, then hand the slot to the next client.
-        chunk = data.subarray(0, terminate.end)
-        this.terminated = true
+    if (this.frontend) {
+      for (const message of this.frontend.push(data)) {
+        if (isNegotiationRequest(message)) {
+          this.negotiations += 1
+          this.backend?.expectNegotiationByte()
+        }
+        if (awaitsReadyForQuery(message)) this.awaiting += 1
+        if (isTerminate(message)) {
+          // Pass the Terminate on (Postgres ends the backend cleanly; PGlite ignores it), drop
+          // anything after it, and hand the slot on once the earlier messages are answered.
+          chunk = data.subarray(0, message.end)
+          this.terminated = true
+          break
+        }
       }
     }
     if (this.upstream && this.upstreamConnected) this.toUpstream(chunk)
     else this.pending.push(chunk)
-    if (this.terminated) {
-      this.closeClient(1000, 'terminated')
-      if (this.started) this.onTerminate()
-    }
+    if (this.terminated && this.started && this.owesNothing()) this.finish()
+  }
+
+  owesNothing() {
+    // Without framing (TLS, or bytes that are not Postgres) there is no telling: do not wait.
+    return this.awaiting === 0 || this.backend?.phase === 'opaque'
+  }
+
+  /** After Terminate, with every answer delivered: free the slot and say goodbye. */
+  finish() {
+    if (this.finished) return
+    this.finished = true
+    this.onTerminate()
+    this.closeClient(1000, 'terminated')
   }
 
   /** @param {Buffer} chunk */
@@ -335,7 +400,8 @@ class Session {
   toClient(chunk, socket) {
     if (this.ws.readyState !== this.ws.OPEN) return
     this.ws.send(chunk, { binary: true }, () => {
-      if (socket.isPaused() && this.ws.bufferedAmount < HIGH_WATER_MARK) socket.resume()
+      if (socket.isPaused() && this.ws.bufferedAmount < HIGH_WATER_MARK)
+        socket.resume()
     })
     if (this.ws.bufferedAmount >= HIGH_WATER_MARK) socket.pause()
   }
@@ -365,7 +431,10 @@ class Session {
    */
   closeClient(code, reason) {
     const { ws } = this
-    if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(code, reason)
+    if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) {
+      // A close reason may not exceed 123 bytes; ws throws on a longer one.
+      ws.close(code, reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 123))
+    }
   }
 
   /** The client is gone (its WebSocket closed or failed). */
@@ -400,5 +469,7 @@ function toBuffer(data) {
  * @param {Buffer} chunk
  */
 function looksLikeFirstResponse(chunk) {
-  return 'REvSNG'.includes(String.fromCharCode(/** @type {number} */ (chunk[0])))
+  return 'REvSNG'.includes(
+    String.fromCharCode(/** @type {number} */ (chunk[0])),
+  )
 }
