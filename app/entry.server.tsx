@@ -1,5 +1,5 @@
 import type { AppLoadContext, EntryContext } from '@remix-run/cloudflare'
-import { RemixServer } from '@remix-run/react'
+import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToReadableStream } from 'react-dom/server'
 import { NonceProvider } from './utils/nonce'
@@ -38,8 +38,10 @@ export default async function handleRequest(
   return new Response(body, { headers: responseHeaders, status: responseStatusCode })
 }
 
-/** Errors thrown in loaders and actions: reported once, except the aborts of navigations a user left. */
+/** Errors thrown in loaders and actions: reported once, except aborted navigations and 4xx answers. */
 export function handleError(error: unknown, { request, context }: { request: Request; context: AppLoadContext }) {
   if (request.signal.aborted) return
+  // A 404 or a refused request is the caller's mistake, not ours: nothing to report.
+  if (isRouteErrorResponse(error) && error.status < 500) return
   context.monitor.captureException(error, { requestId: context.requestId, path: new URL(request.url).pathname })
 }

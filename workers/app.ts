@@ -3,9 +3,10 @@ import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@re
 import * as build from 'virtual:remix/server-build'
 import { openRequestDatabase } from '../app/db/client.server'
 import { createMonitor } from '../app/services/monitoring.server'
-import { getEnv, InvalidEnvironmentError } from '../app/utils/env.server'
+import { getAppEnv, InvalidEnvironmentError } from '../app/utils/env.server'
 import { jsonError } from '../app/utils/http.server'
 import type { Bindings } from './bindings'
+import { refuseCrossSiteMutation } from './csrf'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
 import { createNonce, withSecurityHeaders } from './security-headers'
@@ -37,7 +38,7 @@ async function handleRequest(
 ): Promise<Response> {
   let env
   try {
-    env = getEnv(bindings)
+    env = getAppEnv(bindings)
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error
     // The operator reads the list in the logs; the visitor learns only that it is not their fault.
@@ -51,6 +52,8 @@ async function handleRequest(
     context: ctx,
     request,
   })
+  const refusal = refuseCrossSiteMutation(request, env.APP_URL)
+  if (refusal) return refusal
   const database = openRequestDatabase(env)
   const context: AppLoadContext = {
     cloudflare: { env: bindings, ctx },

@@ -27,6 +27,8 @@ export const users = pgTable(
     credits: integer('credits').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    // Set when the account is deleted: personal fields are cleared, the row stays for the ledger.
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('users_phone_key').on(t.phone),
@@ -56,4 +58,58 @@ export const webhookEvents = pgTable(
     uniqueIndex('webhook_events_event_id_key').on(t.eventId),
     index('webhook_events_applied_at_idx').on(t.appliedAt),
   ],
+)
+
+/**
+ * The one live sign-in code per phone number: sending a new code replaces the row, so the previous
+ * code stops working. Only an HMAC of the code is stored (app/models/otp.server.ts).
+ */
+export const otpCodes = pgTable(
+  'otp_codes',
+  {
+    phone: text('phone').primaryKey(),
+    codeHash: text('code_hash').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('otp_codes_expires_at_idx').on(t.expiresAt),
+    check('otp_codes_attempts_range', sql`${t.attempts} between 0 and 5`),
+  ],
+)
+
+/** A signed-in browser or client. The cookie carries only the id; everything else lives here. */
+export const authSessions = pgTable(
+  'auth_sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    userAgent: text('user_agent'),
+    ipPrefix: text('ip_prefix'),
+  },
+  (t) => [
+    index('auth_sessions_user_id_idx').on(t.userId),
+    index('auth_sessions_expires_at_idx').on(t.expiresAt),
+  ],
+)
+
+/**
+ * Text messages the outbox SMS provider "sent" (development and tests only; refused in
+ * production). Read at /dev/outbox.
+ */
+export const smsOutbox = pgTable(
+  'sms_outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    to: text('to').notNull(),
+    body: text('body').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('sms_outbox_sent_at_idx').on(t.sentAt)],
 )

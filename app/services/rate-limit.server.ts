@@ -25,16 +25,20 @@ export type RateLimitPolicyName = keyof typeof RATE_LIMIT_POLICIES
 
 export type RateLimiterNamespace = DurableObjectNamespace<RateLimiter>
 
+/** Per-deployment replacements for a policy's numbers (RATE_LIMIT_OVERRIDES); tests use them. */
+export type RateLimitOverrides = Partial<Record<string, RateLimitPolicy>>
+
 /** Asks the limiter object for `<policy>:<subject>`; one object per key keeps hot keys apart. */
 export async function checkRateLimit(
   limiter: RateLimiterNamespace,
   policyName: RateLimitPolicyName,
   subject: string,
+  overrides: RateLimitOverrides = {},
 ): Promise<RateLimitDecision> {
   const key = `${policyName}:${subject}`
-  const { failClosed: _, ...policy } = RATE_LIMIT_POLICIES[policyName]
+  const { limit, periodSeconds } = overrides[policyName] ?? RATE_LIMIT_POLICIES[policyName]
   const stub = limiter.get(limiter.idFromName(key))
-  return stub.check(key, policy)
+  return stub.check(key, { limit, periodSeconds })
 }
 
 /** `RateLimit-*` headers (IETF draft) describing a decision. */
@@ -56,10 +60,11 @@ export async function enforceRateLimit(
   limiter: RateLimiterNamespace,
   policyName: RateLimitPolicyName,
   subject: string,
+  overrides?: RateLimitOverrides,
 ): Promise<RateLimitDecision | null> {
   let decision: RateLimitDecision
   try {
-    decision = await checkRateLimit(limiter, policyName, subject)
+    decision = await checkRateLimit(limiter, policyName, subject, overrides)
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', msg: 'rate limiter unreachable', policy: policyName, error: String(error) }))
     if (!RATE_LIMIT_POLICIES[policyName].failClosed) return null
@@ -81,4 +86,13 @@ function formatWait(seconds: number): string {
   if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'}`
   const hours = Math.ceil(minutes / 60)
   return `${hours} hour${hours === 1 ? '' : 's'}`
+}
+
+/** `enforceRateLimit` with the request's limiter and this deployment's overrides. */
+export function limit(
+  context: { cloudflare: { env: { RATE_LIMITER: RateLimiterNamespace } }; env: { RATE_LIMIT_OVERRIDES?: RateLimitOverrides } },
+  policyName: RateLimitPolicyName,
+  subject: string,
+): Promise<RateLimitDecision | null> {
+  return enforceRateLimit(context.cloudflare.env.RATE_LIMITER, policyName, subject, context.env.RATE_LIMIT_OVERRIDES)
 }

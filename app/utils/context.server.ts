@@ -2,13 +2,13 @@ import type { AppLoadContext } from '@remix-run/cloudflare'
 import type { Bindings } from '../../workers/bindings'
 import type { Db, RequestDatabase } from '../db/client.server'
 import type { Monitor } from '../services/monitoring.server'
-import type { Env } from './env.server'
+import type { AppEnv } from './env.server'
 
 declare module '@remix-run/cloudflare' {
   /** What workers/app.ts hands every loader and action. */
   interface AppLoadContext {
     cloudflare: { env: Bindings; ctx: ExecutionContext }
-    env: Env
+    env: AppEnv
     database: RequestDatabase
     monitor: Monitor
     cspNonce: string

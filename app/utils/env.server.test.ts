@@ -1,15 +1,28 @@
 import { describe, expect, test } from 'vitest'
-import { InvalidEnvironmentError, parseEnv } from './env.server'
+import { InvalidEnvironmentError, parseAppEnv, parseWebhooksEnv } from './env.server'
 
-const VALID = {
+const APP = {
   ENVIRONMENT: 'development',
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/kulti',
-  HMS_WEBHOOK_SECRET: 'a-development-secret-of-32-chars!',
+  SESSION_SECRETS: 'a-development-session-secret-0001, an-older-session-secret-0000',
+  OTP_SECRET: 'a-development-otp-secret-00000001',
+  SMS_PROVIDER: 'outbox',
 }
 
-function problems(raw: Record<string, unknown>): string[] {
+const PRODUCTION_APP = {
+  ...APP,
+  ENVIRONMENT: 'production',
+  SESSION_SECRETS: 'a-production-session-secret-000001',
+  OTP_SECRET: 'a-production-otp-secret-0000000001',
+  SMS_PROVIDER: 'twilio',
+  TWILIO_ACCOUNT_SID: 'AC' + '0123456789abcdef'.repeat(2),
+  TWILIO_AUTH_TOKEN: 'a-twilio-auth-token-0123456789',
+  TWILIO_FROM: '+15005550006',
+}
+
+function problems(parse: (raw: Record<string, unknown>) => unknown, raw: Record<string, unknown>): string[] {
   try {
-    parseEnv(raw)
+    parse(raw)
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) return error.problems
     throw error
@@ -17,34 +30,77 @@ function problems(raw: Record<string, unknown>): string[] {
   return []
 }
 
-describe('parseEnv', () => {
+describe('parseAppEnv', () => {
   test('accepts a complete development environment and ignores bindings', () => {
-    const env = parseEnv({ ...VALID, RATE_LIMITER: {}, DB_WSPROXY: '127.0.0.1:5433' })
-    expect(env.DATABASE_URL).toBe(VALID.DATABASE_URL)
+    const env = parseAppEnv({ ...APP, RATE_LIMITER: {}, DB_WSPROXY: '127.0.0.1:5433' })
+    expect(env.DATABASE_URL).toBe(APP.DATABASE_URL)
     expect(env.DB_WSPROXY).toBe('127.0.0.1:5433')
+    expect(env.SESSION_SECRETS).toEqual(['a-development-session-secret-0001', 'an-older-session-secret-0000'])
   })
 
   test('lists every missing or malformed variable in one error', () => {
-    expect(problems({ DATABASE_URL: 'mysql://x', SENTRY_DSN: 'not a url' })).toEqual([
+    expect(problems(parseAppEnv, { DATABASE_URL: 'mysql://x', SENTRY_DSN: 'not a url', SMS_PROVIDER: 'pigeon' })).toEqual([
       'DATABASE_URL must be a postgres:// or postgresql:// URL',
-      'HMS_WEBHOOK_SECRET is required',
       'SENTRY_DSN must be a URL',
+      'SESSION_SECRETS is required',
+      'OTP_SECRET is required',
+      'SMS_PROVIDER must be twilio or outbox',
+    ])
+  })
+
+  test('twilio needs its credentials and exactly one sender', () => {
+    expect(problems(parseAppEnv, { ...APP, SMS_PROVIDER: 'twilio' })).toEqual([
+      'TWILIO_ACCOUNT_SID is required when SMS_PROVIDER=twilio',
+      'TWILIO_AUTH_TOKEN is required when SMS_PROVIDER=twilio',
+      'TWILIO_FROM set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID',
+    ])
+  })
+
+  test('accepts a complete production environment', () => {
+    expect(problems(parseAppEnv, PRODUCTION_APP)).toEqual([])
+  })
+
+  test('the SMS outbox cannot be enabled in production', () => {
+    expect(problems(parseAppEnv, { ...PRODUCTION_APP, SMS_PROVIDER: 'outbox' })).toEqual([
+      'SMS_PROVIDER outbox is for development and tests; use twilio in production',
     ])
   })
 
   test('production demands https URLs, strong secrets and no local relay', () => {
     expect(
-      problems({
-        ...VALID,
-        ENVIRONMENT: 'production',
-        HMS_WEBHOOK_SECRET: 'sixteen-chars-ok',
+      problems(parseAppEnv, {
+        ...PRODUCTION_APP,
+        OTP_SECRET: 'sixteen-chars-ok',
+        SESSION_SECRETS: 'a-production-session-secret-000001,short-but-16-chars',
         DB_WSPROXY: '127.0.0.1:5433',
         SENTRY_DSN: 'http://key@sentry.example/1',
       }),
     ).toEqual([
       'DB_WSPROXY must not be set in production',
-      'HMS_WEBHOOK_SECRET must be at least 32 characters in production',
+      'OTP_SECRET must be at least 32 characters in production',
+      'SESSION_SECRETS each secret must be at least 32 characters in production',
       'SENTRY_DSN must be an https URL in production',
     ])
+  })
+
+  test('rate limit overrides must be well-formed JSON', () => {
+    expect(parseAppEnv({ ...APP, RATE_LIMIT_OVERRIDES: '{"otp-send-ip":{"limit":100,"periodSeconds":60}}' }).RATE_LIMIT_OVERRIDES).toEqual({
+      'otp-send-ip': { limit: 100, periodSeconds: 60 },
+    })
+    expect(problems(parseAppEnv, { ...APP, RATE_LIMIT_OVERRIDES: '{nope' })).toEqual(['RATE_LIMIT_OVERRIDES must be JSON'])
+  })
+})
+
+describe('parseWebhooksEnv', () => {
+  test('needs only the database and the webhook secret', () => {
+    const env = parseWebhooksEnv({ DATABASE_URL: APP.DATABASE_URL, HMS_WEBHOOK_SECRET: 'sixteen-chars-ok' })
+    expect(env.HMS_WEBHOOK_SECRET).toBe('sixteen-chars-ok')
+    expect(problems(parseWebhooksEnv, { DATABASE_URL: APP.DATABASE_URL })).toEqual(['HMS_WEBHOOK_SECRET is required'])
+  })
+
+  test('production demands a 32-character webhook secret', () => {
+    expect(
+      problems(parseWebhooksEnv, { ENVIRONMENT: 'production', DATABASE_URL: APP.DATABASE_URL, HMS_WEBHOOK_SECRET: 'sixteen-chars-ok' }),
+    ).toEqual(['HMS_WEBHOOK_SECRET must be at least 32 characters in production'])
   })
 })

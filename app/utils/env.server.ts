@@ -3,48 +3,117 @@ import * as z from 'zod'
 /**
  * The Workers' configuration, validated once per isolate. A missing or malformed variable fails the
  * first request with one message that lists every problem, instead of a confusing error later.
+ * Each Worker has its own schema: the app Worker does not need the webhook secret, and the
+ * webhooks Worker does not need session or SMS settings.
  */
 const Environment = z.enum(['development', 'test', 'production'])
 
-const url = z.url({ message: 'must be a URL' })
+const url = z.url({ error: 'must be a URL' })
+const secret = z.string({ error: 'is required' }).min(16, 'must be at least 16 characters')
 
-const BaseEnv = z.object({
+const CommonEnv = z.object({
   ENVIRONMENT: Environment.default('development'),
   DATABASE_URL: z
-    .string({ message: 'is required' })
+    .string({ error: 'is required' })
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
   // Loopback WebSocket relay for local Postgres (scripts/lib/ws-relay.mjs); never set in production.
   DB_WSPROXY: z
     .string()
     .regex(/^[\w.-]+:\d+$/, 'must be host:port of the local relay')
     .optional(),
-  HMS_WEBHOOK_SECRET: z.string({ message: 'is required' }).min(16, 'must be at least 16 characters'),
-  HMS_WEBHOOK_SECRET_NEXT: z.string().min(16, 'must be at least 16 characters').optional(),
   SENTRY_DSN: url.optional(),
-  APP_URL: url.optional(),
 })
 
-export type Env = z.infer<typeof BaseEnv>
+/** `{"otp-send-ip": {"limit": 100, "periodSeconds": 3600}}`: per-deployment limits (tests, load tests). */
+const RateLimitOverrides = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' })
+      return z.NEVER
+    }
+  })
+  .pipe(
+    z.record(
+      z.string(),
+      z.object({ limit: z.number().int().positive(), periodSeconds: z.number().int().positive() }),
+      { error: 'must map policy names to {limit, periodSeconds}' },
+    ),
+  )
 
-const ProductionRules = BaseEnv.superRefine((env, ctx) => {
-  if (env.ENVIRONMENT !== 'production') return
-  if (env.DB_WSPROXY) {
-    ctx.addIssue({ code: 'custom', path: ['DB_WSPROXY'], message: 'must not be set in production' })
-  }
-  if (env.HMS_WEBHOOK_SECRET.length < 32) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['HMS_WEBHOOK_SECRET'],
-      message: 'must be at least 32 characters in production',
-    })
-  }
-  for (const key of ['SENTRY_DSN', 'APP_URL'] as const) {
+const AppEnvSchema = CommonEnv.extend({
+  APP_URL: url.optional(),
+  // Comma-separated; the first signs new cookies, all of them verify (rotation without sign-outs).
+  SESSION_SECRETS: z
+    .string({ error: 'is required' })
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'each secret must be at least 16 characters')).min(1, 'needs at least one secret')),
+  OTP_SECRET: secret,
+  SMS_PROVIDER: z.enum(['twilio', 'outbox'], { error: 'must be twilio or outbox' }),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be an Account SID (AC + 32 hex characters)')
+    .optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_FROM: z
+    .string()
+    .regex(/^(\+[1-9]\d{7,14}|\d{3,8}|[A-Za-z0-9 ]{1,11})$/, 'must be an E.164 number, a short code or a sender ID')
+    .optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID').optional(),
+  TWILIO_API_BASE: url.default('https://api.twilio.com'),
+  RATE_LIMIT_OVERRIDES: RateLimitOverrides.optional(),
+})
+
+const WebhooksEnvSchema = CommonEnv.extend({
+  HMS_WEBHOOK_SECRET: secret,
+  HMS_WEBHOOK_SECRET_NEXT: secret.optional(),
+})
+
+export type AppEnv = z.infer<typeof AppEnvSchema>
+export type WebhooksEnv = z.infer<typeof WebhooksEnvSchema>
+type AnyEnv = z.infer<typeof CommonEnv> & Partial<AppEnv> & Partial<WebhooksEnv>
+
+type Issue = { path: string; message: string }
+
+/** Rules that only production enforces: https everywhere, strong secrets, no development shortcuts. */
+function productionIssues(env: AnyEnv): Issue[] {
+  if (env.ENVIRONMENT !== 'production') return []
+  const issues: Issue[] = []
+  if (env.DB_WSPROXY) issues.push({ path: 'DB_WSPROXY', message: 'must not be set in production' })
+  for (const key of ['HMS_WEBHOOK_SECRET', 'HMS_WEBHOOK_SECRET_NEXT', 'OTP_SECRET'] as const) {
     const value = env[key]
-    if (value && !value.startsWith('https://')) {
-      ctx.addIssue({ code: 'custom', path: [key], message: 'must be an https URL in production' })
+    if (value !== undefined && value.length < 32) {
+      issues.push({ path: key, message: 'must be at least 32 characters in production' })
     }
   }
-})
+  if (env.SESSION_SECRETS?.some((s) => s.length < 32)) {
+    issues.push({ path: 'SESSION_SECRETS', message: 'each secret must be at least 32 characters in production' })
+  }
+  for (const key of ['SENTRY_DSN', 'APP_URL', 'TWILIO_API_BASE'] as const) {
+    const value = env[key]
+    if (value && !value.startsWith('https://')) {
+      issues.push({ path: key, message: 'must be an https URL in production' })
+    }
+  }
+  // The outbox shows every code to anyone who can reach /dev/outbox: never in production.
+  if (env.SMS_PROVIDER === 'outbox') {
+    issues.push({ path: 'SMS_PROVIDER', message: 'outbox is for development and tests; use twilio in production' })
+  }
+  return issues
+}
+
+function twilioIssues(env: AnyEnv): Issue[] {
+  if (env.SMS_PROVIDER !== 'twilio') return []
+  const issues: Issue[] = []
+  if (!env.TWILIO_ACCOUNT_SID) issues.push({ path: 'TWILIO_ACCOUNT_SID', message: 'is required when SMS_PROVIDER=twilio' })
+  if (!env.TWILIO_AUTH_TOKEN) issues.push({ path: 'TWILIO_AUTH_TOKEN', message: 'is required when SMS_PROVIDER=twilio' })
+  if (!env.TWILIO_FROM === !env.TWILIO_MESSAGING_SERVICE_SID) {
+    issues.push({ path: 'TWILIO_FROM', message: 'set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID' })
+  }
+  return issues
+}
 
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
@@ -53,26 +122,32 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
-/** Parses the raw bindings' string variables; throws one error naming every bad variable. */
-export function parseEnv(raw: Record<string, unknown>): Env {
-  const strings = Object.fromEntries(
-    Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''),
-  )
-  const result = ProductionRules.safeParse(strings)
-  if (result.success) return result.data
-  throw new InvalidEnvironmentError(
-    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`),
-  )
+function parseWith<S extends z.ZodType<AnyEnv>>(schema: S, raw: Record<string, unknown>): z.infer<S> {
+  // Bindings (Durable Objects, R2) share the object with the variables; only strings are config.
+  const strings = Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''))
+  const result = schema.safeParse(strings)
+  const issues: Issue[] = result.success
+    ? [...twilioIssues(result.data), ...productionIssues(result.data)]
+    : result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }))
+  if (issues.length > 0) throw new InvalidEnvironmentError(issues.map((i) => `${i.path} ${i.message}`))
+  return result.data as z.infer<S>
 }
 
-const cache = new WeakMap<object, Env>()
-
-/** `parseEnv`, once per bindings object (Workers reuse the same `env` object within an isolate). */
-export function getEnv(raw: object): Env {
-  let env = cache.get(raw)
-  if (!env) {
-    env = parseEnv(raw as Record<string, unknown>)
-    cache.set(raw, env)
-  }
-  return env
+export function parseAppEnv(raw: Record<string, unknown>): AppEnv {
+  return parseWith(AppEnvSchema, raw)
 }
+
+export function parseWebhooksEnv(raw: Record<string, unknown>): WebhooksEnv {
+  return parseWith(WebhooksEnvSchema, raw)
+}
+
+const cache = new WeakMap<object, unknown>()
+
+/** Parses once per bindings object (Workers reuse the same `env` object within an isolate). */
+function cached<T>(raw: object, parse: (raw: Record<string, unknown>) => T): T {
+  if (!cache.has(raw)) cache.set(raw, parse(raw as Record<string, unknown>))
+  return cache.get(raw) as T
+}
+
+export const getAppEnv = (raw: object): AppEnv => cached(raw, parseAppEnv)
+export const getWebhooksEnv = (raw: object): WebhooksEnv => cached(raw, parseWebhooksEnv)

@@ -19,7 +19,11 @@ export function jsonError(
   return new Response(JSON.stringify(body), { status, headers })
 }
 
-/** Reads at most `maxBytes` of a body, without trusting Content-Length; null when it is larger. */
+/**
+ * Reads at most `maxBytes` of a body, without trusting Content-Length; null when it is larger.
+ * An oversized body is still drained up to 4× the limit (and discarded), so a client that streams
+ * it gets our 400 instead of a connection reset; beyond that the stream is cut off.
+ */
 export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<string | null> {
   const declared = Number(request.headers.get('Content-Length') ?? NaN)
   if (Number.isFinite(declared) && declared > maxBytes) return null
@@ -31,12 +35,13 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
     const { done, value } = await reader.read()
     if (done) break
     size += value.byteLength
-    if (size > maxBytes) {
+    if (size > maxBytes * 4) {
       await reader.cancel()
       return null
     }
-    chunks.push(value)
+    if (size <= maxBytes) chunks.push(value)
   }
+  if (size > maxBytes) return null
   const bytes = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {
@@ -44,4 +49,11 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
     offset += chunk.byteLength
   }
   return new TextDecoder().decode(bytes)
+}
+
+/** Throws a 405 naming the allowed method when a resource route is called with another one. */
+export function requireMethod(request: Request, method: string): void {
+  if (request.method !== method) {
+    throw jsonError(405, 'method_not_allowed', `Use ${method} for this endpoint.`, { headers: { Allow: method } })
+  }
 }

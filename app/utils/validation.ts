@@ -32,3 +32,58 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
   }
   return fields
 }
+
+/**
+ * A phone number as people type it (`+1 (555) 123-4567`, `0044 20 7946 0958`), normalised to
+ * E.164: `+` and 8–15 digits, no leading zero in the country code.
+ */
+export const Phone = z
+  .string({ error: 'Enter your phone number.' })
+  .trim()
+  .max(32, 'That is too long for a phone number.')
+  .transform((value) => value.replace(/[\s().-]/g, '').replace(/^00/, '+'))
+  .refine((value) => /^\+[1-9]\d{7,14}$/.test(value), {
+    error: 'Enter your number in international format, starting with + and your country code, like +44 20 7946 0958.',
+  })
+
+export const OtpCode = z
+  .string({ error: 'Enter the 6-digit code we texted you.' })
+  .trim()
+  .transform((value) => value.replace(/\s/g, ''))
+  .refine((value) => /^\d{6}$/.test(value), { error: 'The code is the 6 digits from the text message.' })
+
+/** Usernames are unique regardless of case, so they are stored lowercase. */
+export const Username = z
+  .string({ error: 'Choose a username.' })
+  .trim()
+  .toLowerCase()
+  .min(3, 'Usernames are at least 3 characters.')
+  .max(20, 'Usernames are at most 20 characters.')
+  .regex(/^[a-z0-9_-]+$/, 'Use only letters, digits, _ and -.')
+
+export const DisplayName = z
+  .string({ error: 'Enter a display name.' })
+  .trim()
+  .min(1, 'Enter a display name.')
+  .max(50, 'Display names are at most 50 characters.')
+
+export const Bio = z.string().trim().max(280, 'Bios are at most 280 characters.')
+
+/** Empty means "no avatar"; anything else must be an https URL (no mixed content, no data: URLs). */
+export const AvatarUrl = z
+  .string()
+  .trim()
+  .max(2048, 'That URL is too long.')
+  .refine((value) => value === '' || (/^https:\/\/[^\s]+$/.test(value) && URL.canParse(value)), {
+    error: 'Use an https:// link to an image, or leave it empty.',
+  })
+  .transform((value) => (value === '' ? null : value))
+
+/** What a user may change about themselves (PUT /api/me, /settings, the welcome step). */
+export const ProfilePatch = z.object({
+  username: Username.optional(),
+  displayName: DisplayName.optional(),
+  bio: Bio.optional(),
+  avatarUrl: AvatarUrl.optional(),
+})
+export type ProfilePatch = z.infer<typeof ProfilePatch>

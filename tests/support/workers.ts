@@ -21,6 +21,15 @@ function compatibility(configPath: string) {
 
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef'
 
+/** What every test deployment runs with, unless a test overrides it. */
+const TEST_VARS = {
+  ENVIRONMENT: 'test',
+  HMS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+  SESSION_SECRETS: 'test-session-secret-0123456789abcdef',
+  OTP_SECRET: 'test-otp-secret-0123456789abcdef',
+  SMS_PROVIDER: 'outbox',
+}
+
 export interface WorkerVars {
   DATABASE_URL: string
   DB_WSPROXY?: string
@@ -35,6 +44,8 @@ export interface RunningWorkers {
   webhooks(pathOrRequest: string, init?: RequestInit): Promise<Response>
   /** Runs the app Worker's scheduled() handler as a Cron Trigger would. */
   scheduled(cron: string): Promise<{ outcome: string }>
+  /** Every line both Workers logged so far (console.log/error in workerd). */
+  logs(): string[]
   dispose(): Promise<void>
 }
 
@@ -47,11 +58,23 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` (npm test does it for you)`)
   }
   const bindings = Object.fromEntries(
-    Object.entries({ ENVIRONMENT: 'test', HMS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...vars }).filter(
+    Object.entries({ ...TEST_VARS, ...vars }).filter(
       (entry): entry is [string, string] => entry[1] !== undefined,
     ),
   )
+  const lines: string[] = []
   const mf = new Miniflare({
+    // Collected so tests can assert what operators would read (and that no secret is in it).
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) {
+        let pending = ''
+        stream.on('data', (chunk: Buffer) => {
+          const parts = (pending + chunk.toString()).split('\n')
+          pending = parts.pop() ?? ''
+          lines.push(...parts.filter(Boolean))
+        })
+      }
+    },
     workers: [
       {
         name: 'app',
@@ -78,8 +101,11 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
   const toUrl = (p: string) => new URL(p, 'http://127.0.0.1:8787').toString()
   return {
     mf,
-    app: (p, init) => appWorker.fetch(toUrl(p), init as never) as unknown as Promise<Response>,
+    // dispatchFetch enters through Miniflare's entry worker like a real request does; a fetch on
+    // getWorker()'s proxy would refuse foreign Origin headers itself, before our CSRF check runs.
+    app: (p, init) => mf.dispatchFetch(toUrl(p), init as never) as unknown as Promise<Response>,
     webhooks: (p, init) => webhooksWorker.fetch(toUrl(p), init as never) as unknown as Promise<Response>,
+    logs: () => [...lines],
     scheduled: (cron) => appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
     dispose: () => mf.dispose(),
   }

@@ -1,5 +1,6 @@
+import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneWebhookEvents } from './prune-webhook-events'
 import type { Job } from './run-jobs'
 
 /** Every scheduled job. Add a job here and give it the crons it runs on. */
-export const jobs: readonly Job[] = [pruneWebhookEvents]
+export const jobs: readonly Job[] = [pruneWebhookEvents, deleteExpiredSignIns]

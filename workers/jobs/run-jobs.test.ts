@@ -5,7 +5,9 @@ import { runJobs, type Job } from './run-jobs'
 const bindings = {
   ENVIRONMENT: 'test',
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:9/unused',
-  HMS_WEBHOOK_SECRET: 'unit-test-webhook-secret',
+  SESSION_SECRETS: 'unit-test-session-secret-000000',
+  OTP_SECRET: 'unit-test-otp-secret-0000000000',
+  SMS_PROVIDER: 'outbox',
 } as unknown as Bindings
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext

@@ -1,11 +1,11 @@
 import { openRequestDatabase, type Db } from '../../app/db/client.server'
 import { createMonitor, log } from '../../app/services/monitoring.server'
-import { getEnv, type Env } from '../../app/utils/env.server'
+import { getAppEnv, type AppEnv } from '../../app/utils/env.server'
 import type { Bindings } from '../bindings'
 
 export interface JobContext {
   db: Db
-  env: Env
+  env: AppEnv
   bindings: Bindings
 }
 
@@ -23,7 +23,7 @@ export interface Job {
  */
 export function runJobs(jobs: readonly Job[]): ExportedHandlerScheduledHandler<Bindings> {
   return async (controller, bindings, ctx) => {
-    const env = getEnv(bindings)
+    const env = getAppEnv(bindings)
     const monitor = createMonitor({
       dsn: env.SENTRY_DSN,
       environment: env.ENVIRONMENT,

@@ -4,7 +4,7 @@ import { recordWebhookEvent } from '../../app/models/webhook-events.server'
 import { createMonitor, log } from '../../app/services/monitoring.server'
 import { enforceRateLimit } from '../../app/services/rate-limit.server'
 import { secretsMatch } from '../../app/utils/constant-time'
-import { getEnv, InvalidEnvironmentError, type Env } from '../../app/utils/env.server'
+import { getWebhooksEnv, InvalidEnvironmentError, type WebhooksEnv } from '../../app/utils/env.server'
 import { jsonError, readBodyWithLimit } from '../../app/utils/http.server'
 import { fieldErrors, HmsWebhookEnvelope } from '../../app/utils/validation'
 import type { Bindings } from '../bindings'
@@ -13,9 +13,9 @@ import { withSecurityHeaders } from '../security-headers'
 const MAX_WEBHOOK_BYTES = 256 * 1024
 const WEBHOOK_SECRET_HEADER = 'x-kulti-webhook-secret'
 
-type AppEnv = { Bindings: Bindings; Variables: { env: Env } }
+type HonoEnv = { Bindings: Bindings; Variables: { env: WebhooksEnv } }
 
-const app = new Hono<AppEnv>()
+const app = new Hono<HonoEnv>()
 
 app.use(async (c, next) => {
   await next()
@@ -24,7 +24,7 @@ app.use(async (c, next) => {
 
 app.use(async (c, next) => {
   try {
-    c.set('env', getEnv(c.env))
+    c.set('env', getWebhooksEnv(c.env))
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error
     console.error(error.message)
@@ -94,7 +94,7 @@ app.onError((error, c) => {
   return jsonError(500, 'internal_error', 'Something went wrong on our side.')
 })
 
-async function isAuthorised(given: string | undefined, env: Env): Promise<boolean> {
+async function isAuthorised(given: string | undefined, env: WebhooksEnv): Promise<boolean> {
   if (!given) return false
   const current = await secretsMatch(given, env.HMS_WEBHOOK_SECRET)
   const next = env.HMS_WEBHOOK_SECRET_NEXT ? await secretsMatch(given, env.HMS_WEBHOOK_SECRET_NEXT) : false

@@ -1,0 +1,98 @@
+import { and, eq, gt, lt, sql } from 'drizzle-orm'
+import type { Db } from '../db/client.server'
+import { authSessions, users } from '../db/schema'
+import { consumeSignInCode } from './otp.server'
+import { findOrCreateUserByPhone, needsProfile, type User } from './users.server'
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+export const SESSION_TTL_DAYS = 30
+// Sliding expiry is refreshed at most this often, so reading a page is not a write every time.
+const TOUCH_AFTER_MINUTES = 5
+
+export interface Client {
+  userAgent: string | null
+  ipPrefix: string | null
+}
+
+export interface SignIn {
+  user: User
+  sessionId: string
+  needsProfile: boolean
+}
+
+/** 256 random bits, base64url: the only thing the cookie carries. */
+function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+export async function createAuthSession(tx: Db | Tx, userId: string, client: Client): Promise<string> {
+  const id = newSessionId()
+  await tx.insert(authSessions).values({
+    id,
+    userId,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    ipPrefix: client.ipPrefix,
+    expiresAt: sql`now() + make_interval(days => ${SESSION_TTL_DAYS})`,
+  })
+  return id
+}
+
+/**
+ * Checks a code and signs the phone's owner in (creating the account on first sign-in), in one
+ * transaction. A wrong code's spent attempt is committed even though sign-in fails.
+ */
+export async function signInWithCode(
+  db: Db,
+  { phone, code, secret, client }: { phone: string; code: string; secret: string; client: Client },
+): Promise<SignIn> {
+  const outcome = await db.transaction(async (tx) => {
+    const attempt = await consumeSignInCode(tx, { phone, code, secret })
+    if (!attempt.ok) return attempt
+    const { user } = await findOrCreateUserByPhone(tx, phone)
+    const sessionId = await createAuthSession(tx, user.id, client)
+    return { ok: true as const, user, sessionId }
+  })
+  if (!outcome.ok) throw outcome.error
+  return { user: outcome.user, sessionId: outcome.sessionId, needsProfile: needsProfile(outcome.user) }
+}
+
+/** The signed-in user behind a session id, or null (unknown, expired, or a deleted account). */
+export async function getSessionUser(db: Db, sessionId: string): Promise<User | null> {
+  // Slide the expiry forward, at most every few minutes.
+  await db
+    .update(authSessions)
+    .set({ lastSeenAt: sql`now()`, expiresAt: sql`now() + make_interval(days => ${SESSION_TTL_DAYS})` })
+    .where(
+      and(
+        eq(authSessions.id, sessionId),
+        gt(authSessions.expiresAt, sql`now()`),
+        lt(authSessions.lastSeenAt, sql`now() - make_interval(mins => ${TOUCH_AFTER_MINUTES})`),
+      ),
+    )
+  const [row] = await db
+    .select({ user: users })
+    .from(authSessions)
+    .innerJoin(users, eq(users.id, authSessions.userId))
+    .where(and(eq(authSessions.id, sessionId), gt(authSessions.expiresAt, sql`now()`), sql`${users.deletedAt} is null`))
+  return row?.user ?? null
+}
+
+export async function deleteAuthSession(db: Db, sessionId: string): Promise<void> {
+  await db.delete(authSessions).where(eq(authSessions.id, sessionId))
+}
+
+/** "Sign out everywhere": every session of the user, this one included. */
+export async function deleteAllAuthSessions(db: Db, userId: string): Promise<number> {
+  const deleted = await db.delete(authSessions).where(eq(authSessions.userId, userId)).returning({ id: authSessions.id })
+  return deleted.length
+}
+
+export async function deleteExpiredAuthSessions(db: Db): Promise<number> {
+  const deleted = await db
+    .delete(authSessions)
+    .where(lt(authSessions.expiresAt, sql`now()`))
+    .returning({ id: authSessions.id })
+  return deleted.length
+}

@@ -1,0 +1,67 @@
+import * as z from 'zod'
+import type { Db } from '../db/client.server'
+import { addToOutbox } from '../models/sms-outbox.server'
+import type { SmsSender } from '../models/otp.server'
+import type { AppEnv } from '../utils/env.server'
+
+/**
+ * Text messages, through one of two providers: Twilio's Messages API in production, or the outbox
+ * table for development and tests (readable at /dev/outbox). Nothing else knows Twilio's shapes.
+ */
+export class SmsError extends Error {
+  constructor(
+    readonly kind: 'invalid_recipient' | 'unavailable',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'SmsError'
+  }
+}
+
+export function createSmsSender(env: AppEnv, db: Db): SmsSender {
+  if (env.SMS_PROVIDER === 'outbox') {
+    // parseAppEnv already refuses this combination; the check stays next to the danger too.
+    if (env.ENVIRONMENT === 'production') throw new Error('The SMS outbox cannot be used in production')
+    return { send: (to, body) => addToOutbox(db, to, body) }
+  }
+  return twilioSender(env)
+}
+
+// Twilio's error body (reference/twilio-sms.md): {code, message, more_info, status}.
+const TwilioError = z.object({ code: z.number(), message: z.string() }).partial()
+// Invalid `To`, not a mobile number, opted out, unverified on a trial account: the number is the problem.
+const RECIPIENT_ERRORS = new Set([21211, 21614, 21610, 21608])
+
+function twilioSender(env: AppEnv): SmsSender {
+  const sid = env.TWILIO_ACCOUNT_SID!
+  const url = `${env.TWILIO_API_BASE.replace(/\/$/, '')}/2010-04-01/Accounts/${sid}/Messages.json`
+  const authorization = `Basic ${btoa(`${sid}:${env.TWILIO_AUTH_TOKEN}`)}`
+  return {
+    async send(to, body) {
+      const form = new URLSearchParams({ To: to, Body: body })
+      if (env.TWILIO_MESSAGING_SERVICE_SID) form.set('MessagingServiceSid', env.TWILIO_MESSAGING_SERVICE_SID)
+      else form.set('From', env.TWILIO_FROM!)
+      let response: Response
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+          body: form,
+          signal: AbortSignal.timeout(10_000),
+        })
+      } catch (error) {
+        throw new SmsError('unavailable', `Twilio could not be reached: ${error instanceof Error ? error.name : 'error'}`)
+      }
+      if (response.status === 201 || response.status === 200) {
+        await response.body?.cancel()
+        return
+      }
+      const parsed = TwilioError.safeParse(await response.json().catch(() => ({})))
+      const code = parsed.success ? parsed.data.code : undefined
+      if (code !== undefined && RECIPIENT_ERRORS.has(code)) {
+        throw new SmsError('invalid_recipient', `Twilio refused the recipient (error ${code})`)
+      }
+      throw new SmsError('unavailable', `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}`)
+    },
+  }
+}
