@@ -15,6 +15,8 @@ if (!connectionString) {
 try {
   await seed(connectionString)
 } catch (error) {
-  console.error(`seed failed: ${error instanceof Error ? error.message : error}`)
+  console.error(
+    `seed failed: ${error instanceof Error ? error.message : error}`,
+  )
   process.exit(1)
 }

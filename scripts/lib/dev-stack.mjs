@@ -77,7 +77,7 @@ export async function startDevStack({
 
   try {
     requireRemixBuild()
-    // Fail before starting anything slow: wrangler would otherwise pick up a half-started stack.
+    // A busy port would otherwise surface later as an obscure wrangler error, after the slow part.
     await requireFreePort(appPort, 'the app Worker')
     await requireFreePort(webhooksPort, 'the webhooks Worker')
 
@@ -98,7 +98,13 @@ export async function startDevStack({
     }
 
     // Direct `pg` work first: PGlite serves one connection, which the relay takes afterwards.
-    const { applied, latest } = await migrate(connectionString)
+    const { applied, latest } = await migrate(connectionString).catch(
+      (error) => {
+        throw new Error(
+          `could not migrate ${redact(connectionString)}: ${error.message}`,
+        )
+      },
+    )
     log(
       applied.length
         ? `migrations: applied ${applied.join(', ')}`
@@ -143,7 +149,20 @@ export async function startDevStack({
       await Promise.all(workers.map((worker) => worker.stop()))
     })
 
-    const app = startWrangler('app', log, [
+    // Both Workers are called "kulti…" in every stack, so two stacks (npm run dev and the browser
+    // tests) sharing one dev registry would bind to each other's Durable Object: a stack with its
+    // own state gets its own registry.
+    const registryPath =
+      persistTo === DEFAULT_PERSIST_TO
+        ? wranglerEnv().WRANGLER_REGISTRY_PATH
+        : path.join(persistTo, 'registry')
+    const env = wranglerEnv({
+      WRANGLER_REGISTRY_PATH: registryPath,
+      FORCE_COLOR: '0',
+      NO_COLOR: '1',
+    })
+
+    const app = startWrangler('app', env, log, [
       // Cron Triggers do not fire locally; this serves /__scheduled to run them by hand.
       '--test-scheduled',
       '--port',
@@ -157,9 +176,13 @@ export async function startDevStack({
     // The webhooks Worker reaches the app's Durable Object through wrangler's dev registry. Started
     // alongside the app, it sometimes never learned the app's entry ("Worker "kulti" not found"
     // from every RATE_LIMITER call) until restarted, so it starts once the app is registered.
-    await waitForRegistration(app, readWorkerName('wrangler.toml'))
+    await waitForRegistration(
+      app,
+      registryPath,
+      readWorkerName('wrangler.toml'),
+    )
 
-    const webhooks = startWrangler('webhooks', log, [
+    const webhooks = startWrangler('webhooks', env, log, [
       '-c',
       'workers/webhooks/wrangler.toml',
       '--port',
@@ -218,10 +241,11 @@ function readWorkerName(configPath) {
  * Waits until the dev registry (WRANGLER_REGISTRY_PATH) lists `name` at a debug port that
  * accepts connections: an entry left by a killed run points at a dead port.
  * @param {ReturnType<typeof startWrangler>} worker
+ * @param {string} registryPath
  * @param {string} name
  */
-async function waitForRegistration(worker, name) {
-  const file = path.join(wranglerEnv().WRANGLER_REGISTRY_PATH, name)
+async function waitForRegistration(worker, registryPath, name) {
+  const file = path.join(registryPath, name)
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
     try {
@@ -347,13 +371,14 @@ const NOISE = [
  * Spawns `wrangler dev` in its own process group, so stop() also reaches workerd, which wrangler
  * starts as its child and which would otherwise outlive it and keep the port.
  * @param {string} name
+ * @param {NodeJS.ProcessEnv} env
  * @param {(line: string) => void} log
  * @param {string[]} args
  */
-function startWrangler(name, log, args) {
+function startWrangler(name, env, log, args) {
   const child = spawn(WRANGLER_BIN, ['dev', ...args], {
     cwd: ROOT,
-    env: wranglerEnv({ FORCE_COLOR: '0', NO_COLOR: '1' }),
+    env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -77,14 +77,13 @@ describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
     await page.waitForFunction(() => (window as any).__remixRouter?.state?.initialized === true, null, {
       timeout: 10_000,
     })
+    mkdirSync('test-results', { recursive: true })
+    await page.screenshot({ path: 'test-results/landing.png', fullPage: true })
     // A client-side navigation (no document request) proves React is in charge of the page.
     const documentRequests = () => requested.filter((url) => new URL(url).pathname === '/no-such-page').length
     await page.evaluate(() => (window as any).__remixRouter.navigate('/no-such-page'))
     await page.getByRole('heading', { name: 'Page not found' }).waitFor()
     expect(documentRequests()).toBe(0)
-
-    mkdirSync('test-results', { recursive: true })
-    await page.screenshot({ path: 'test-results/landing.png', fullPage: true })
 
     expect(problems.filter((p) => !/404/.test(p))).toEqual([])
     expect(requested.length).toBeGreaterThan(2)
