@@ -20,13 +20,19 @@ export default async function handleRequest(
   const timeout = setTimeout(() => controller.abort(), RENDER_TIMEOUT_MS)
   const body = await renderToReadableStream(
     <NonceProvider value={nonce}>
-      <RemixServer context={remixContext} url={request.url} abortDelay={RENDER_TIMEOUT_MS} nonce={nonce} />
+      <RemixServer
+        context={remixContext}
+        url={request.url}
+        abortDelay={RENDER_TIMEOUT_MS}
+        nonce={nonce}
+      />
     </NonceProvider>,
     {
       nonce,
       signal: controller.signal,
       onError(error: unknown) {
-        if (!controller.signal.aborted) loadContext.monitor.captureException(error, { phase: 'render' })
+        if (!controller.signal.aborted)
+          loadContext.monitor.captureException(error, { phase: 'render' })
         responseStatusCode = 500
       },
     },
@@ -35,13 +41,22 @@ export default async function handleRequest(
   if (isbot(request.headers.get('user-agent') ?? '')) await body.allReady
 
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
-  return new Response(body, { headers: responseHeaders, status: responseStatusCode })
+  return new Response(body, {
+    headers: responseHeaders,
+    status: responseStatusCode,
+  })
 }
 
 /** Errors thrown in loaders and actions: reported once, except aborted navigations and 4xx answers. */
-export function handleError(error: unknown, { request, context }: { request: Request; context: AppLoadContext }) {
+export function handleError(
+  error: unknown,
+  { request, context }: { request: Request; context: AppLoadContext },
+) {
   if (request.signal.aborted) return
   // A 404 or a refused request is the caller's mistake, not ours: nothing to report.
   if (isRouteErrorResponse(error) && error.status < 500) return
-  context.monitor.captureException(error, { requestId: context.requestId, path: new URL(request.url).pathname })
+  context.monitor.captureException(error, {
+    requestId: context.requestId,
+    path: new URL(request.url).pathname,
+  })
 }

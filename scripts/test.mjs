@@ -13,7 +13,10 @@ console.log(
     : 'Database: embedded PGlite (one per test file); set TEST_DATABASE_URL to use a Postgres server',
 )
 try {
-  await run(path.join(ROOT, 'node_modules/.bin/vitest'), ['run', ...process.argv.slice(2)])
+  await run(path.join(ROOT, 'node_modules/.bin/vitest'), [
+    'run',
+    ...process.argv.slice(2),
+  ])
 } catch {
   process.exit(1)
 }

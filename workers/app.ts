@@ -1,4 +1,8 @@
-import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@remix-run/cloudflare'
+import {
+  createRequestHandler,
+  type AppLoadContext,
+  type ServerBuild,
+} from '@remix-run/cloudflare'
 // Aliased in wrangler.toml to the Remix server build (build/index.js).
 import * as build from 'virtual:remix/server-build'
 import { openRequestDatabase } from '../app/db/client.server'
@@ -20,7 +24,13 @@ export default {
     const started = Date.now()
     const nonce = createNonce()
     const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID()
-    const response = await handleRequest(request, bindings, ctx, nonce, requestId)
+    const response = await handleRequest(
+      request,
+      bindings,
+      ctx,
+      nonce,
+      requestId,
+    )
     const secured = withSecurityHeaders(response, nonce)
     secured.headers.set('X-Request-Id', requestId)
     secured.headers.append('Server-Timing', `total;dur=${Date.now() - started}`)
@@ -43,7 +53,11 @@ async function handleRequest(
     if (!(error instanceof InvalidEnvironmentError)) throw error
     // The operator reads the list in the logs; the visitor learns only that it is not their fault.
     console.error(error.message)
-    return jsonError(500, 'misconfigured', 'The service is misconfigured. The operators have been alerted.')
+    return jsonError(
+      500,
+      'misconfigured',
+      'The service is misconfigured. The operators have been alerted.',
+    )
   }
   const monitor = createMonitor({
     dsn: env.SENTRY_DSN,
@@ -67,8 +81,15 @@ async function handleRequest(
   try {
     return await handleRemix(request, context)
   } catch (error) {
-    monitor.captureException(error, { requestId, path: new URL(request.url).pathname })
-    return jsonError(500, 'internal_error', 'Something went wrong on our side. Please try again.')
+    monitor.captureException(error, {
+      requestId,
+      path: new URL(request.url).pathname,
+    })
+    return jsonError(
+      500,
+      'internal_error',
+      'Something went wrong on our side. Please try again.',
+    )
   } finally {
     ctx.waitUntil(database.close())
   }

@@ -8,7 +8,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * Without an Origin (curl, scripts) only JSON is accepted, which no cross-site form can send.
  * Returns the 403 to answer with, or null to let the request through.
  */
-export function refuseCrossSiteMutation(request: Request, appUrl?: string): Response | null {
+export function refuseCrossSiteMutation(
+  request: Request,
+  appUrl?: string,
+): Response | null {
   if (SAFE_METHODS.has(request.method)) return null
   const ours = new Set([new URL(request.url).origin])
   if (appUrl) ours.add(new URL(appUrl).origin)
@@ -22,5 +25,9 @@ export function refuseCrossSiteMutation(request: Request, appUrl?: string): Resp
 }
 
 function forbidden(): Response {
-  return jsonError(403, 'cross_origin', 'This request did not come from the Kulti site, so it was refused.')
+  return jsonError(
+    403,
+    'cross_origin',
+    'This request did not come from the Kulti site, so it was refused.',
+  )
 }

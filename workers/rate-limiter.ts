@@ -1,5 +1,9 @@
 import { DurableObject } from 'cloudflare:workers'
-import { gcra, type RateLimitDecision, type RateLimitPolicy } from '../app/services/gcra'
+import {
+  gcra,
+  type RateLimitDecision,
+  type RateLimitPolicy,
+} from '../app/services/gcra'
 import type { Bindings } from './bindings'
 
 /**
@@ -34,7 +38,13 @@ export class RateLimiter extends DurableObject<Bindings> {
       // Once the bucket is full again the row says nothing; drop it then to keep storage small.
       void this.ctx.storage.setAlarm(decision.tatMs)
     }
-    return { allowed: decision.allowed, limit: decision.limit, remaining: decision.remaining, retryAfter: decision.retryAfter, resetAfter: decision.resetAfter }
+    return {
+      allowed: decision.allowed,
+      limit: decision.limit,
+      remaining: decision.remaining,
+      retryAfter: decision.retryAfter,
+      resetAfter: decision.resetAfter,
+    }
   }
 
   /** Forgets `key` (tests and operators: "unlock this phone number"). */

@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { contentSecurityPolicy, createNonce, securityHeaders, withSecurityHeaders } from './security-headers'
+import {
+  contentSecurityPolicy,
+  createNonce,
+  securityHeaders,
+  withSecurityHeaders,
+} from './security-headers'
 
 /** The headers public/_headers gives every static file (the `/*` block). */
 function staticFileHeaders(): Record<string, string> {
-  const lines = readFileSync(new URL('../public/_headers', import.meta.url), 'utf8').split('\n')
+  const lines = readFileSync(
+    new URL('../public/_headers', import.meta.url),
+    'utf8',
+  ).split('\n')
   const headers: Record<string, string> = {}
   let inAllFiles = false
   for (const line of lines) {
@@ -38,7 +46,10 @@ describe('security headers', () => {
   })
 
   test('headers replace what a handler set and keep the rest', async () => {
-    const original = new Response('hi', { status: 418, headers: { 'X-Frame-Options': 'ALLOW', 'X-Custom': 'kept' } })
+    const original = new Response('hi', {
+      status: 418,
+      headers: { 'X-Frame-Options': 'ALLOW', 'X-Custom': 'kept' },
+    })
     const secured = withSecurityHeaders(original, 'n0nce')
     expect(secured.status).toBe(418)
     expect(secured.headers.get('X-Frame-Options')).toBe('DENY')

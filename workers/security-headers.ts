@@ -54,7 +54,10 @@ export function securityHeaders(nonce?: string): Record<string, string> {
 }
 
 /** Returns `response` with the security headers set (responses from fetch() are immutable). */
-export function withSecurityHeaders(response: Response, nonce?: string): Response {
+export function withSecurityHeaders(
+  response: Response,
+  nonce?: string,
+): Response {
   // A WebSocket upgrade response cannot be re-wrapped.
   if (response.status === 101) return response
   const secured = new Response(response.body, response)

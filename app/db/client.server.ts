@@ -43,12 +43,20 @@ function createPool({ DATABASE_URL, DB_WSPROXY }: DatabaseConfig): Pool {
   if (DB_WSPROXY) {
     // The relay (scripts/lib/ws-relay.mjs) speaks plain ws on loopback and forwards raw
     // Postgres bytes, so the driver must not wrap them in TLS or pipeline the handshake.
-    neonConfig.wsProxy = (host, port) => `${DB_WSPROXY}/v2?address=${host}:${port}`
+    neonConfig.wsProxy = (host, port) =>
+      `${DB_WSPROXY}/v2?address=${host}:${port}`
     neonConfig.useSecureWebSocket = false
     neonConfig.pipelineTLS = false
     neonConfig.pipelineConnect = false
   }
-  const pool = new Pool({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5_000 })
+  // One connection per request: a request's loaders take turns on it rather than each paying for
+  // a WebSocket and a Postgres handshake. It also keeps the embedded PGlite (one backend, shared
+  // through a serialising relay) from deadlocking when two loaders of one page query at once.
+  const pool = new Pool({
+    connectionString: DATABASE_URL,
+    connectionTimeoutMillis: 5_000,
+    max: 1,
+  })
   // An idle client that loses its socket emits 'error' on the pool; without a listener that
   // would be an uncaught exception. The next query reports the failure where it matters.
   pool.on('error', () => {})

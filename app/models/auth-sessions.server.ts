@@ -2,7 +2,11 @@ import { and, eq, gt, lt, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.server'
 import { authSessions, users } from '../db/schema'
 import { consumeSignInCode } from './otp.server'
-import { findOrCreateUserByPhone, needsProfile, type User } from './users.server'
+import {
+  findOrCreateUserByPhone,
+  needsProfile,
+  type User,
+} from './users.server'
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
@@ -24,10 +28,17 @@ export interface SignIn {
 /** 256 random bits, base64url: the only thing the cookie carries. */
 function newSessionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 
-export async function createAuthSession(tx: Db | Tx, userId: string, client: Client): Promise<string> {
+export async function createAuthSession(
+  tx: Db | Tx,
+  userId: string,
+  client: Client,
+): Promise<string> {
   const id = newSessionId()
   await tx.insert(authSessions).values({
     id,
@@ -45,7 +56,12 @@ export async function createAuthSession(tx: Db | Tx, userId: string, client: Cli
  */
 export async function signInWithCode(
   db: Db,
-  { phone, code, secret, client }: { phone: string; code: string; secret: string; client: Client },
+  {
+    phone,
+    code,
+    secret,
+    client,
+  }: { phone: string; code: string; secret: string; client: Client },
 ): Promise<SignIn> {
   const outcome = await db.transaction(async (tx) => {
     const attempt = await consumeSignInCode(tx, { phone, code, secret })
@@ -55,37 +71,65 @@ export async function signInWithCode(
     return { ok: true as const, user, sessionId }
   })
   if (!outcome.ok) throw outcome.error
-  return { user: outcome.user, sessionId: outcome.sessionId, needsProfile: needsProfile(outcome.user) }
+  return {
+    user: outcome.user,
+    sessionId: outcome.sessionId,
+    needsProfile: needsProfile(outcome.user),
+  }
 }
 
 /** The signed-in user behind a session id, or null (unknown, expired, or a deleted account). */
-export async function getSessionUser(db: Db, sessionId: string): Promise<User | null> {
+export async function getSessionUser(
+  db: Db,
+  sessionId: string,
+): Promise<User | null> {
   // Slide the expiry forward, at most every few minutes.
   await db
     .update(authSessions)
-    .set({ lastSeenAt: sql`now()`, expiresAt: sql`now() + make_interval(days => ${SESSION_TTL_DAYS})` })
+    .set({
+      lastSeenAt: sql`now()`,
+      expiresAt: sql`now() + make_interval(days => ${SESSION_TTL_DAYS})`,
+    })
     .where(
       and(
         eq(authSessions.id, sessionId),
         gt(authSessions.expiresAt, sql`now()`),
-        lt(authSessions.lastSeenAt, sql`now() - make_interval(mins => ${TOUCH_AFTER_MINUTES})`),
+        lt(
+          authSessions.lastSeenAt,
+          sql`now() - make_interval(mins => ${TOUCH_AFTER_MINUTES})`,
+        ),
       ),
     )
   const [row] = await db
     .select({ user: users })
     .from(authSessions)
     .innerJoin(users, eq(users.id, authSessions.userId))
-    .where(and(eq(authSessions.id, sessionId), gt(authSessions.expiresAt, sql`now()`), sql`${users.deletedAt} is null`))
+    .where(
+      and(
+        eq(authSessions.id, sessionId),
+        gt(authSessions.expiresAt, sql`now()`),
+        sql`${users.deletedAt} is null`,
+      ),
+    )
   return row?.user ?? null
 }
 
-export async function deleteAuthSession(db: Db, sessionId: string): Promise<void> {
+export async function deleteAuthSession(
+  db: Db,
+  sessionId: string,
+): Promise<void> {
   await db.delete(authSessions).where(eq(authSessions.id, sessionId))
 }
 
 /** "Sign out everywhere": every session of the user, this one included. */
-export async function deleteAllAuthSessions(db: Db, userId: string): Promise<number> {
-  const deleted = await db.delete(authSessions).where(eq(authSessions.userId, userId)).returning({ id: authSessions.id })
+export async function deleteAllAuthSessions(
+  db: Db,
+  userId: string,
+): Promise<number> {
+  const deleted = await db
+    .delete(authSessions)
+    .where(eq(authSessions.userId, userId))
+    .returning({ id: authSessions.id })
   return deleted.length
 }
 

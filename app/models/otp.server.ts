@@ -23,19 +23,37 @@ export function generateOtpCode(): string {
 }
 
 /** HMAC-SHA256 of phone and code with a server secret: a leaked table does not reveal codes. */
-export async function hashOtpCode(secret: string, phone: string, code: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ])
-  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${phone}:${code}`))
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('')
+export async function hashOtpCode(
+  secret: string,
+  phone: string,
+  code: string,
+): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
+  const mac = await crypto.subtle.sign(
+    'HMAC',
+    key,
+    new TextEncoder().encode(`${phone}:${code}`),
+  )
+  return [...new Uint8Array(mac)]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
 }
 
 /**
  * Issues a fresh code for `phone` (replacing, and so invalidating, any earlier one) and texts it.
  * If the text cannot be sent the code is removed again: nobody is left with a code they never got.
  */
-export async function sendSignInCode(db: Db, sms: SmsSender, { phone, secret }: { phone: string; secret: string }) {
+export async function sendSignInCode(
+  db: Db,
+  sms: SmsSender,
+  { phone, secret }: { phone: string; secret: string },
+) {
   const code = generateOtpCode()
   const codeHash = await hashOtpCode(secret, phone, code)
   const expiresAt = sql`now() + make_interval(mins => ${OTP_TTL_MINUTES})`
@@ -47,9 +65,14 @@ export async function sendSignInCode(db: Db, sms: SmsSender, { phone, secret }: 
       set: { codeHash, attempts: 0, expiresAt, createdAt: sql`now()` },
     })
   try {
-    await sms.send(phone, `Your Kulti code is ${code}. It expires in ${OTP_TTL_MINUTES} minutes. Don't share it.`)
+    await sms.send(
+      phone,
+      `Your Kulti code is ${code}. It expires in ${OTP_TTL_MINUTES} minutes. Don't share it.`,
+    )
   } catch (error) {
-    await db.delete(otpCodes).where(and(eq(otpCodes.phone, phone), eq(otpCodes.codeHash, codeHash)))
+    await db
+      .delete(otpCodes)
+      .where(and(eq(otpCodes.phone, phone), eq(otpCodes.codeHash, codeHash)))
     throw error
   }
 }
@@ -67,7 +90,11 @@ export async function consumeSignInCode(
   { phone, code, secret }: { phone: string; code: string; secret: string },
 ): Promise<CodeAttempt> {
   const codeHash = await hashOtpCode(secret, phone, code)
-  const live = and(eq(otpCodes.phone, phone), gt(otpCodes.expiresAt, sql`now()`), lt(otpCodes.attempts, OTP_MAX_ATTEMPTS))
+  const live = and(
+    eq(otpCodes.phone, phone),
+    gt(otpCodes.expiresAt, sql`now()`),
+    lt(otpCodes.attempts, OTP_MAX_ATTEMPTS),
+  )
   const [consumed] = await tx
     .delete(otpCodes)
     .where(and(live, eq(otpCodes.codeHash, codeHash)))
@@ -79,15 +106,28 @@ export async function consumeSignInCode(
     .where(live)
     .returning({ attempts: otpCodes.attempts })
   if (!wrong) {
-    return fail('code_expired', 'This code has expired or was already used. Request a new code.')
+    return fail(
+      'code_expired',
+      'This code has expired or was already used. Request a new code.',
+    )
   }
   const left = OTP_MAX_ATTEMPTS - wrong.attempts
-  if (left === 0) return fail('code_locked', 'Too many wrong tries: this code no longer works. Request a new code.')
-  return fail('code_incorrect', `That code is not right. ${left} ${left === 1 ? 'try' : 'tries'} left.`)
+  if (left === 0)
+    return fail(
+      'code_locked',
+      'Too many wrong tries: this code no longer works. Request a new code.',
+    )
+  return fail(
+    'code_incorrect',
+    `That code is not right. ${left} ${left === 1 ? 'try' : 'tries'} left.`,
+  )
 }
 
 function fail(code: string, message: string): CodeAttempt {
-  return { ok: false, error: new DomainError(code, message, 400, { code: message }) }
+  return {
+    ok: false,
+    error: new DomainError(code, message, 400, { code: message }),
+  }
 }
 
 /** Removes codes past their expiry (a scheduled job); safe to re-run. */

@@ -30,20 +30,32 @@ export function toMe(user: User): Me {
 }
 
 /** A new account picks a username and a display name before it can do anything else. */
-export function needsProfile(user: Pick<User, 'username' | 'displayName'>): boolean {
+export function needsProfile(
+  user: Pick<User, 'username' | 'displayName'>,
+): boolean {
   return !user.username || !user.displayName
 }
 
 /** The account for a verified phone number, created on first sign-in. */
-export async function findOrCreateUserByPhone(db: Queryable, phone: string): Promise<{ user: User; created: boolean }> {
-  const [created] = await db.insert(users).values({ phone }).onConflictDoNothing({ target: users.phone }).returning()
+export async function findOrCreateUserByPhone(
+  db: Queryable,
+  phone: string,
+): Promise<{ user: User; created: boolean }> {
+  const [created] = await db
+    .insert(users)
+    .values({ phone })
+    .onConflictDoNothing({ target: users.phone })
+    .returning()
   if (created) return { user: created, created: true }
   const [existing] = await db.select().from(users).where(eq(users.phone, phone))
   if (!existing) throw new Error('user vanished between insert and select')
   return { user: existing, created: false }
 }
 
-export async function getUserById(db: Queryable, id: string): Promise<User | null> {
+export async function getUserById(
+  db: Queryable,
+  id: string,
+): Promise<User | null> {
   const [user] = await db
     .select()
     .from(users)
@@ -51,11 +63,19 @@ export async function getUserById(db: Queryable, id: string): Promise<User | nul
   return user ?? null
 }
 
-export async function getUserByUsername(db: Queryable, username: string): Promise<User | null> {
+export async function getUserByUsername(
+  db: Queryable,
+  username: string,
+): Promise<User | null> {
   const [user] = await db
     .select()
     .from(users)
-    .where(and(sql`lower(${users.username}) = ${username.toLowerCase()}`, isNull(users.deletedAt)))
+    .where(
+      and(
+        sql`lower(${users.username}) = ${username.toLowerCase()}`,
+        isNull(users.deletedAt),
+      ),
+    )
   return user ?? null
 }
 
@@ -63,15 +83,25 @@ export async function getUserByUsername(db: Queryable, username: string): Promis
  * Changes the acting user's own profile. A username someone else holds (in any letter case) is a
  * 409; completing the profile needs both a username and a display name.
  */
-export async function updateProfile(db: Db, userId: string, patch: ProfilePatch): Promise<User> {
+export async function updateProfile(
+  db: Db,
+  userId: string,
+  patch: ProfilePatch,
+): Promise<User> {
   const current = await getUserById(db, userId)
-  if (!current) throw new DomainError('not_found', 'This account no longer exists.', 404)
+  if (!current)
+    throw new DomainError('not_found', 'This account no longer exists.', 404)
   const next = { ...current, ...definedOnly(patch) }
   if (needsProfile(next)) {
     const fields: Record<string, string> = {}
     if (!next.username) fields.username = 'Choose a username.'
     if (!next.displayName) fields.displayName = 'Enter a display name.'
-    throw new DomainError('profile_incomplete', 'Choose a username and a display name to finish signing up.', 400, fields)
+    throw new DomainError(
+      'profile_incomplete',
+      'Choose a username and a display name to finish signing up.',
+      400,
+      fields,
+    )
   }
   try {
     const [updated] = await db
@@ -79,7 +109,8 @@ export async function updateProfile(db: Db, userId: string, patch: ProfilePatch)
       .set({ ...definedOnly(patch), updatedAt: sql`now()` })
       .where(and(eq(users.id, userId), isNull(users.deletedAt)))
       .returning()
-    if (!updated) throw new DomainError('not_found', 'This account no longer exists.', 404)
+    if (!updated)
+      throw new DomainError('not_found', 'This account no longer exists.', 404)
     return updated
   } catch (error) {
     if (isUniqueViolation(error, 'users_username_lower_key')) {
@@ -104,7 +135,8 @@ export async function deleteAccount(db: Db, userId: string): Promise<void> {
       .where(and(eq(users.id, userId), isNull(users.deletedAt)))
       .for('update')
     if (!user) return
-    if (user.phone) await tx.delete(otpCodes).where(eq(otpCodes.phone, user.phone))
+    if (user.phone)
+      await tx.delete(otpCodes).where(eq(otpCodes.phone, user.phone))
     await tx.delete(authSessions).where(eq(authSessions.userId, userId))
     await tx
       .update(users)
@@ -122,13 +154,23 @@ export async function deleteAccount(db: Db, userId: string): Promise<void> {
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as Partial<T>
 }
 
 function isUniqueViolation(error: unknown, constraint: string): boolean {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const { code, constraint: name } = e as { code?: string; constraint?: string }
-    if (code === '23505' && (name === constraint || name === undefined)) return true
+  for (
+    let e: unknown = error;
+    e && typeof e === 'object';
+    e = (e as { cause?: unknown }).cause
+  ) {
+    const { code, constraint: name } = e as {
+      code?: string
+      constraint?: string
+    }
+    if (code === '23505' && (name === constraint || name === undefined))
+      return true
   }
   return false
 }

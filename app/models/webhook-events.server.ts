@@ -11,14 +11,19 @@ export interface WebhookEnvelope {
   data: Record<string, unknown>
 }
 
-export type RecordOutcome = { duplicate: false; id: string } | { duplicate: true }
+export type RecordOutcome =
+  | { duplicate: false; id: string }
+  | { duplicate: true }
 
 /**
  * Stores the event and applies it in one transaction, so an event is either stored-and-applied or
  * not there at all. A redelivery (same 100ms event id) finds the row and changes nothing.
  * Event types without a handler yet are stored and marked applied: they have nothing to change.
  */
-export async function recordWebhookEvent(db: Db, event: WebhookEnvelope): Promise<RecordOutcome> {
+export async function recordWebhookEvent(
+  db: Db,
+  event: WebhookEnvelope,
+): Promise<RecordOutcome> {
   return db.transaction(async (tx) => {
     const [inserted] = await tx
       .insert(webhookEvents)
@@ -26,7 +31,13 @@ export async function recordWebhookEvent(db: Db, event: WebhookEnvelope): Promis
         eventId: event.id,
         type: event.type,
         occurredAt: event.timestamp,
-        payload: { id: event.id, type: event.type, version: event.version, timestamp: event.timestamp.toISOString(), data: event.data },
+        payload: {
+          id: event.id,
+          type: event.type,
+          version: event.version,
+          timestamp: event.timestamp.toISOString(),
+          data: event.data,
+        },
       })
       .onConflictDoNothing({ target: webhookEvents.eventId })
       .returning({ id: webhookEvents.id })
@@ -57,7 +68,10 @@ export async function pruneAppliedWebhookEvents(
       .where(
         and(
           isNotNull(webhookEvents.appliedAt),
-          lt(webhookEvents.receivedAt, sql`now() - make_interval(days => ${olderThanDays})`),
+          lt(
+            webhookEvents.receivedAt,
+            sql`now() - make_interval(days => ${olderThanDays})`,
+          ),
         ),
       )
       .limit(batchSize)

@@ -5,7 +5,8 @@ export const meta: MetaFunction = () => [
   { title: 'Kulti — build software live, together' },
   {
     name: 'description',
-    content: 'Host live building sessions, pass the screen between presenters, and learn from people shipping in the open.',
+    content:
+      'Host live building sessions, pass the screen between presenters, and learn from people shipping in the open.',
   },
 ]
 
@@ -35,8 +36,9 @@ export default function Landing() {
         <p className="eyebrow">Live building, together</p>
         <h1>Build software in the open, live.</h1>
         <p className="lede">
-          Kulti is where people build software live: a host opens a session, presenters share their screens, and
-          viewers watch, chat and tip — then come back to the recording.
+          Kulti is where people build software live: a host opens a session,
+          presenters share their screens, and viewers watch, chat and tip — then
+          come back to the recording.
         </p>
         <div className="hero-actions">
           <Link to="/login" className="button">
@@ -47,7 +49,11 @@ export default function Landing() {
           </a>
         </div>
       </section>
-      <section id="how-it-works" className="features" aria-label="How Kulti works">
+      <section
+        id="how-it-works"
+        className="features"
+        aria-label="How Kulti works"
+      >
         {FEATURES.map((feature) => (
           <article key={feature.title} className="feature">
             <h2>{feature.title}</h2>

@@ -9,9 +9,14 @@ import { Phone } from '../utils/validation'
 
 const SendCodeInput = z.object({ phone: Phone })
 
-export const action = apiHandler(async ({ request, context }: ActionFunctionArgs) => {
-  requireMethod(request, 'POST')
-  const { phone } = await parseJson(request, SendCodeInput)
-  await requestSignInCode(request, context, phone)
-  return json({ sent: true, expiresInSeconds: OTP_TTL_MINUTES * 60 }, { status: 202 })
-})
+export const action = apiHandler(
+  async ({ request, context }: ActionFunctionArgs) => {
+    requireMethod(request, 'POST')
+    const { phone } = await parseJson(request, SendCodeInput)
+    await requestSignInCode(request, context, phone)
+    return json(
+      { sent: true, expiresInSeconds: OTP_TTL_MINUTES * 60 },
+      { status: 202 },
+    )
+  },
+)

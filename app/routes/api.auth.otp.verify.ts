@@ -10,12 +10,22 @@ import { OtpCode, Phone } from '../utils/validation'
 
 const VerifyCodeInput = z.object({ phone: Phone, code: OtpCode })
 
-export const action = apiHandler(async ({ request, context }: ActionFunctionArgs) => {
-  requireMethod(request, 'POST')
-  const input = await parseJson(request, VerifyCodeInput)
-  const { user, sessionId, needsProfile } = await verifySignInCode(request, context, input)
-  return json(
-    { user: toMe(user), needsProfile },
-    { headers: { 'Set-Cookie': await commitSessionCookie(request, context, sessionId) } },
-  )
-})
+export const action = apiHandler(
+  async ({ request, context }: ActionFunctionArgs) => {
+    requireMethod(request, 'POST')
+    const input = await parseJson(request, VerifyCodeInput)
+    const { user, sessionId, needsProfile } = await verifySignInCode(
+      request,
+      context,
+      input,
+    )
+    return json(
+      { user: toMe(user), needsProfile },
+      {
+        headers: {
+          'Set-Cookie': await commitSessionCookie(request, context, sessionId),
+        },
+      },
+    )
+  },
+)

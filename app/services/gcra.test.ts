@@ -19,7 +19,13 @@ function play(count: number, atMs: number, startTat: number | null = null) {
 describe('gcra', () => {
   test('allows exactly `limit` requests in a burst, then refuses', () => {
     const { decisions } = play(5, NOW)
-    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false, false])
+    expect(decisions.map((d) => d.allowed)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ])
     expect(decisions.map((d) => d.remaining)).toEqual([2, 1, 0, 0, 0])
   })
 
@@ -34,7 +40,10 @@ describe('gcra', () => {
 
   test('a refused request does not push the window further out', () => {
     const { tat } = play(3, NOW)
-    const refusedTwice = [gcra(tat, NOW + 1000, THREE_PER_TEN_MINUTES), gcra(tat, NOW + 2000, THREE_PER_TEN_MINUTES)]
+    const refusedTwice = [
+      gcra(tat, NOW + 1000, THREE_PER_TEN_MINUTES),
+      gcra(tat, NOW + 2000, THREE_PER_TEN_MINUTES),
+    ]
     expect(refusedTwice.every((d) => !d.allowed)).toBe(true)
     expect(gcra(tat, NOW + 200_000, THREE_PER_TEN_MINUTES).allowed).toBe(true)
   })
@@ -48,6 +57,8 @@ describe('gcra', () => {
     const decision = gcra(null, NOW, { limit: 10, periodSeconds: 60, cost: 4 })
     expect(decision.allowed).toBe(true)
     expect(decision.remaining).toBe(6)
-    expect(gcra(null, NOW, { limit: 10, periodSeconds: 60, cost: 11 }).allowed).toBe(false)
+    expect(
+      gcra(null, NOW, { limit: 10, periodSeconds: 60, cost: 11 }).allowed,
+    ).toBe(false)
   })
 })

@@ -45,7 +45,9 @@ export function gcra(
     allowed: true,
     limit,
     // Floating point: 10 min / 3 is not exact, so round the quotient before flooring.
-    remaining: Math.floor(Math.round(((nowMs - allowAt) / intervalMs) * 1e6) / 1e6),
+    remaining: Math.floor(
+      Math.round(((nowMs - allowAt) / intervalMs) * 1e6) / 1e6,
+    ),
     retryAfter: 0,
     resetAfter: Math.ceil((newTat - nowMs) / 1000),
     tatMs: newTat,

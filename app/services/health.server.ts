@@ -11,7 +11,11 @@ export interface CheckResult {
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down'
   version: string
-  checks: { database: CheckResult; storage: CheckResult; rateLimiter: CheckResult }
+  checks: {
+    database: CheckResult
+    storage: CheckResult
+    rateLimiter: CheckResult
+  }
 }
 
 const CHECK_TIMEOUT_MS = 2_000
@@ -29,7 +33,12 @@ interface HealthDeps {
  * Checks each dependency in parallel with a 2 s ceiling. Only the database being down makes the
  * service "down" (nothing works without it); storage or limiter trouble makes it "degraded".
  */
-export async function checkHealth({ db, storage, limiter, version }: HealthDeps): Promise<HealthReport> {
+export async function checkHealth({
+  db,
+  storage,
+  limiter,
+  version,
+}: HealthDeps): Promise<HealthReport> {
   const [database, storageCheck, rateLimiter] = await Promise.all([
     timed(async () => {
       await db().execute(sql`select 1`)
@@ -43,8 +52,16 @@ export async function checkHealth({ db, storage, limiter, version }: HealthDeps)
     }),
   ])
   const status =
-    database.status === 'down' ? 'down' : storageCheck.status === 'down' || rateLimiter.status === 'down' ? 'degraded' : 'ok'
-  return { status, version, checks: { database, storage: storageCheck, rateLimiter } }
+    database.status === 'down'
+      ? 'down'
+      : storageCheck.status === 'down' || rateLimiter.status === 'down'
+        ? 'degraded'
+        : 'ok'
+  return {
+    status,
+    version,
+    checks: { database, storage: storageCheck, rateLimiter },
+  }
 }
 
 async function timed(check: () => Promise<void>): Promise<CheckResult> {
@@ -54,13 +71,20 @@ async function timed(check: () => Promise<void>): Promise<CheckResult> {
     await Promise.race([
       check(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        )
       }),
     ])
     return { status: 'ok', latencyMs: Date.now() - started }
   } catch (error) {
     // The reason only, never a connection string: the health endpoint is public.
-    return { status: 'down', latencyMs: Date.now() - started, error: describe(error) }
+    return {
+      status: 'down',
+      latencyMs: Date.now() - started,
+      error: describe(error),
+    }
   } finally {
     clearTimeout(timer)
   }

@@ -16,7 +16,13 @@ export interface MonitorOptions {
   request?: Request
 }
 
-export function createMonitor({ dsn, environment, release, context, request }: MonitorOptions): Monitor {
+export function createMonitor({
+  dsn,
+  environment,
+  release,
+  context,
+  request,
+}: MonitorOptions): Monitor {
   const sentry = dsn
     ? new Toucan({
         dsn,
@@ -25,7 +31,10 @@ export function createMonitor({ dsn, environment, release, context, request }: M
         context,
         request,
         // Only these headers reach Sentry: cookies and auth headers never leave the Worker.
-        requestDataOptions: { allowedHeaders: ['user-agent', 'cf-ray', 'content-type'], allowedSearchParams: /^$/ },
+        requestDataOptions: {
+          allowedHeaders: ['user-agent', 'cf-ray', 'content-type'],
+          allowedSearchParams: /^$/,
+        },
       })
     : null
   return {
@@ -46,8 +55,17 @@ export function createMonitor({ dsn, environment, release, context, request }: M
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
 /** One structured JSON line per event, the shape Workers Logs and `wrangler tail` index. */
-export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields })
+export function log(
+  level: Level,
+  msg: string,
+  fields: Record<string, unknown> = {},
+): void {
+  const line = JSON.stringify({
+    level,
+    msg,
+    time: new Date().toISOString(),
+    ...fields,
+  })
   if (level === 'error') console.error(line)
   else if (level === 'warn') console.warn(line)
   else console.log(line)

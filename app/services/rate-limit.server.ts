@@ -10,7 +10,11 @@ interface Policy extends RateLimitPolicy {
 /** Every limit in the product, in one place (SPEC §1, §3, §7). Keys are `<policy>:<subject>`. */
 export const RATE_LIMIT_POLICIES = {
   'otp-send-phone': { limit: 3, periodSeconds: 10 * 60, failClosed: true },
-  'otp-send-phone-daily': { limit: 10, periodSeconds: 24 * 60 * 60, failClosed: true },
+  'otp-send-phone-daily': {
+    limit: 10,
+    periodSeconds: 24 * 60 * 60,
+    failClosed: true,
+  },
   'otp-send-ip': { limit: 10, periodSeconds: 60 * 60, failClosed: true },
   'otp-verify-phone': { limit: 10, periodSeconds: 10 * 60, failClosed: true },
   tip: { limit: 10, periodSeconds: 60 * 60, failClosed: true },
@@ -36,13 +40,16 @@ export async function checkRateLimit(
   overrides: RateLimitOverrides = {},
 ): Promise<RateLimitDecision> {
   const key = `${policyName}:${subject}`
-  const { limit, periodSeconds } = overrides[policyName] ?? RATE_LIMIT_POLICIES[policyName]
+  const { limit, periodSeconds } =
+    overrides[policyName] ?? RATE_LIMIT_POLICIES[policyName]
   const stub = limiter.get(limiter.idFromName(key))
   return stub.check(key, { limit, periodSeconds })
 }
 
 /** `RateLimit-*` headers (IETF draft) describing a decision. */
-export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+export function rateLimitHeaders(
+  decision: RateLimitDecision,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'RateLimit-Limit': String(decision.limit),
     'RateLimit-Remaining': String(decision.remaining),
@@ -66,16 +73,33 @@ export async function enforceRateLimit(
   try {
     decision = await checkRateLimit(limiter, policyName, subject, overrides)
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', msg: 'rate limiter unreachable', policy: policyName, error: String(error) }))
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'rate limiter unreachable',
+        policy: policyName,
+        error: String(error),
+      }),
+    )
     if (!RATE_LIMIT_POLICIES[policyName].failClosed) return null
-    throw jsonError(503, 'rate_limiter_unavailable', 'This action is briefly unavailable. Please try again in a minute.', {
-      headers: { 'Retry-After': '60' },
-    })
+    throw jsonError(
+      503,
+      'rate_limiter_unavailable',
+      'This action is briefly unavailable. Please try again in a minute.',
+      {
+        headers: { 'Retry-After': '60' },
+      },
+    )
   }
   if (!decision.allowed) {
-    throw jsonError(429, 'rate_limited', `Too many attempts. Try again in ${formatWait(decision.retryAfter)}.`, {
-      headers: rateLimitHeaders(decision),
-    })
+    throw jsonError(
+      429,
+      'rate_limited',
+      `Too many attempts. Try again in ${formatWait(decision.retryAfter)}.`,
+      {
+        headers: rateLimitHeaders(decision),
+      },
+    )
   }
   return decision
 }
@@ -90,9 +114,17 @@ function formatWait(seconds: number): string {
 
 /** `enforceRateLimit` with the request's limiter and this deployment's overrides. */
 export function limit(
-  context: { cloudflare: { env: { RATE_LIMITER: RateLimiterNamespace } }; env: { RATE_LIMIT_OVERRIDES?: RateLimitOverrides } },
+  context: {
+    cloudflare: { env: { RATE_LIMITER: RateLimiterNamespace } }
+    env: { RATE_LIMIT_OVERRIDES?: RateLimitOverrides }
+  },
   policyName: RateLimitPolicyName,
   subject: string,
 ): Promise<RateLimitDecision | null> {
-  return enforceRateLimit(context.cloudflare.env.RATE_LIMITER, policyName, subject, context.env.RATE_LIMIT_OVERRIDES)
+  return enforceRateLimit(
+    context.cloudflare.env.RATE_LIMITER,
+    policyName,
+    subject,
+    context.env.RATE_LIMIT_OVERRIDES,
+  )
 }

@@ -21,14 +21,17 @@ export class SmsError extends Error {
 export function createSmsSender(env: AppEnv, db: Db): SmsSender {
   if (env.SMS_PROVIDER === 'outbox') {
     // parseAppEnv already refuses this combination; the check stays next to the danger too.
-    if (env.ENVIRONMENT === 'production') throw new Error('The SMS outbox cannot be used in production')
+    if (env.ENVIRONMENT === 'production')
+      throw new Error('The SMS outbox cannot be used in production')
     return { send: (to, body) => addToOutbox(db, to, body) }
   }
   return twilioSender(env)
 }
 
 // Twilio's error body (reference/twilio-sms.md): {code, message, more_info, status}.
-const TwilioError = z.object({ code: z.number(), message: z.string() }).partial()
+const TwilioError = z
+  .object({ code: z.number(), message: z.string() })
+  .partial()
 // Invalid `To`, not a mobile number, opted out, unverified on a trial account: the number is the problem.
 const RECIPIENT_ERRORS = new Set([21211, 21614, 21610, 21608])
 
@@ -39,29 +42,45 @@ function twilioSender(env: AppEnv): SmsSender {
   return {
     async send(to, body) {
       const form = new URLSearchParams({ To: to, Body: body })
-      if (env.TWILIO_MESSAGING_SERVICE_SID) form.set('MessagingServiceSid', env.TWILIO_MESSAGING_SERVICE_SID)
+      if (env.TWILIO_MESSAGING_SERVICE_SID)
+        form.set('MessagingServiceSid', env.TWILIO_MESSAGING_SERVICE_SID)
       else form.set('From', env.TWILIO_FROM!)
       let response: Response
       try {
         response = await fetch(url, {
           method: 'POST',
-          headers: { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+          headers: {
+            Authorization: authorization,
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json',
+          },
           body: form,
           signal: AbortSignal.timeout(10_000),
         })
       } catch (error) {
-        throw new SmsError('unavailable', `Twilio could not be reached: ${error instanceof Error ? error.name : 'error'}`)
+        throw new SmsError(
+          'unavailable',
+          `Twilio could not be reached: ${error instanceof Error ? error.name : 'error'}`,
+        )
       }
       if (response.status === 201 || response.status === 200) {
         await response.body?.cancel()
         return
       }
-      const parsed = TwilioError.safeParse(await response.json().catch(() => ({})))
+      const parsed = TwilioError.safeParse(
+        await response.json().catch(() => ({})),
+      )
       const code = parsed.success ? parsed.data.code : undefined
       if (code !== undefined && RECIPIENT_ERRORS.has(code)) {
-        throw new SmsError('invalid_recipient', `Twilio refused the recipient (error ${code})`)
+        throw new SmsError(
+          'invalid_recipient',
+          `Twilio refused the recipient (error ${code})`,
+        )
       }
-      throw new SmsError('unavailable', `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}`)
+      throw new SmsError(
+        'unavailable',
+        `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}`,
+      )
     },
   }
 }

@@ -1,4 +1,7 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
+import type {
+  ActionFunctionArgs,
+  LoaderFunctionArgs,
+} from '@remix-run/cloudflare'
 import { DomainError } from '../models/errors'
 import { jsonError } from './http.server'
 
@@ -9,13 +12,20 @@ type Handler<A> = (args: A) => Promise<Response>
  * through, a DomainError becomes its status and message, anything else propagates (a 500 that
  * workers/app.ts reports and answers without details).
  */
-export function apiHandler<A extends LoaderFunctionArgs | ActionFunctionArgs>(handler: Handler<A>): Handler<A> {
+export function apiHandler<A extends LoaderFunctionArgs | ActionFunctionArgs>(
+  handler: Handler<A>,
+): Handler<A> {
   return async (args) => {
     try {
       return await handler(args)
     } catch (error) {
       if (error instanceof DomainError) {
-        return jsonError(error.status, error.code, error.message, error.fields ? { fields: error.fields } : {})
+        return jsonError(
+          error.status,
+          error.code,
+          error.message,
+          error.fields ? { fields: error.fields } : {},
+        )
       }
       throw error
     }

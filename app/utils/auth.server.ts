@@ -12,24 +12,47 @@ import { clientIp, ipPrefix } from './request.server'
  * The two steps of phone sign-in, shared by the /login page and the JSON endpoints so both obey
  * the same limits (SPEC §1) and the same rules. `phone` is already normalised to E.164.
  */
-export async function requestSignInCode(request: Request, context: AppLoadContext, phone: string): Promise<void> {
+export async function requestSignInCode(
+  request: Request,
+  context: AppLoadContext,
+  phone: string,
+): Promise<void> {
   await limit(context, 'otp-send-ip', clientIp(request))
   await limit(context, 'otp-send-phone', phone)
   await limit(context, 'otp-send-phone-daily', phone)
   const db = getDb(context)
   try {
-    await sendSignInCode(db, createSmsSender(context.env, db), { phone, secret: context.env.OTP_SECRET })
+    await sendSignInCode(db, createSmsSender(context.env, db), {
+      phone,
+      secret: context.env.OTP_SECRET,
+    })
   } catch (error) {
     if (!(error instanceof SmsError)) throw error
-    log('warn', 'sign-in code not sent', { phone: maskPhone(phone), reason: error.message, requestId: context.requestId })
+    log('warn', 'sign-in code not sent', {
+      phone: maskPhone(phone),
+      reason: error.message,
+      requestId: context.requestId,
+    })
     if (error.kind === 'invalid_recipient') {
-      throw new DomainError('phone_unreachable', 'We cannot send a text to this number. Check it, or use another.', 400, {
-        phone: 'We cannot send a text to this number.',
-      })
+      throw new DomainError(
+        'phone_unreachable',
+        'We cannot send a text to this number. Check it, or use another.',
+        400,
+        {
+          phone: 'We cannot send a text to this number.',
+        },
+      )
     }
-    throw new DomainError('sms_unavailable', 'We could not send the text just now. Please try again in a minute.', 503)
+    throw new DomainError(
+      'sms_unavailable',
+      'We could not send the text just now. Please try again in a minute.',
+      503,
+    )
   }
-  log('info', 'sign-in code sent', { phone: maskPhone(phone), requestId: context.requestId })
+  log('info', 'sign-in code sent', {
+    phone: maskPhone(phone),
+    requestId: context.requestId,
+  })
 }
 
 export async function verifySignInCode(
@@ -42,13 +65,21 @@ export async function verifySignInCode(
     phone,
     code,
     secret: context.env.OTP_SECRET,
-    client: { userAgent: request.headers.get('User-Agent'), ipPrefix: ipPrefix(clientIp(request)) },
+    client: {
+      userAgent: request.headers.get('User-Agent'),
+      ipPrefix: ipPrefix(clientIp(request)),
+    },
   })
-  log('info', 'signed in', { userId: signIn.user.id, requestId: context.requestId })
+  log('info', 'signed in', {
+    userId: signIn.user.id,
+    requestId: context.requestId,
+  })
   return signIn
 }
 
 /** `+4420******58`: enough to tell numbers apart in logs, never the whole number. */
 export function maskPhone(phone: string): string {
-  return phone.length <= 6 ? '***' : `${phone.slice(0, 5)}${'*'.repeat(phone.length - 7)}${phone.slice(-2)}`
+  return phone.length <= 6
+    ? '***'
+    : `${phone.slice(0, 5)}${'*'.repeat(phone.length - 7)}${phone.slice(-2)}`
 }

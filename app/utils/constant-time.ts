@@ -2,7 +2,10 @@
  * Compares two secrets in time that depends on neither their contents nor their lengths: both are
  * hashed to 32 bytes first, then every byte is compared.
  */
-export async function secretsMatch(given: string, expected: string): Promise<boolean> {
+export async function secretsMatch(
+  given: string,
+  expected: string,
+): Promise<boolean> {
   const encoder = new TextEncoder()
   const [a, b] = await Promise.all([
     crypto.subtle.digest('SHA-256', encoder.encode(given)),

@@ -1,10 +1,15 @@
 import { describe, expect, test } from 'vitest'
-import { InvalidEnvironmentError, parseAppEnv, parseWebhooksEnv } from './env.server'
+import {
+  InvalidEnvironmentError,
+  parseAppEnv,
+  parseWebhooksEnv,
+} from './env.server'
 
 const APP = {
   ENVIRONMENT: 'development',
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/kulti',
-  SESSION_SECRETS: 'a-development-session-secret-0001, an-older-session-secret-0000',
+  SESSION_SECRETS:
+    'a-development-session-secret-0001, an-older-session-secret-0000',
   OTP_SECRET: 'a-development-otp-secret-00000001',
   SMS_PROVIDER: 'outbox',
 }
@@ -20,7 +25,10 @@ const PRODUCTION_APP = {
   TWILIO_FROM: '+15005550006',
 }
 
-function problems(parse: (raw: Record<string, unknown>) => unknown, raw: Record<string, unknown>): string[] {
+function problems(
+  parse: (raw: Record<string, unknown>) => unknown,
+  raw: Record<string, unknown>,
+): string[] {
   try {
     parse(raw)
   } catch (error) {
@@ -32,14 +40,27 @@ function problems(parse: (raw: Record<string, unknown>) => unknown, raw: Record<
 
 describe('parseAppEnv', () => {
   test('accepts a complete development environment and ignores bindings', () => {
-    const env = parseAppEnv({ ...APP, RATE_LIMITER: {}, DB_WSPROXY: '127.0.0.1:5433' })
+    const env = parseAppEnv({
+      ...APP,
+      RATE_LIMITER: {},
+      DB_WSPROXY: '127.0.0.1:5433',
+    })
     expect(env.DATABASE_URL).toBe(APP.DATABASE_URL)
     expect(env.DB_WSPROXY).toBe('127.0.0.1:5433')
-    expect(env.SESSION_SECRETS).toEqual(['a-development-session-secret-0001', 'an-older-session-secret-0000'])
+    expect(env.SESSION_SECRETS).toEqual([
+      'a-development-session-secret-0001',
+      'an-older-session-secret-0000',
+    ])
   })
 
   test('lists every missing or malformed variable in one error', () => {
-    expect(problems(parseAppEnv, { DATABASE_URL: 'mysql://x', SENTRY_DSN: 'not a url', SMS_PROVIDER: 'pigeon' })).toEqual([
+    expect(
+      problems(parseAppEnv, {
+        DATABASE_URL: 'mysql://x',
+        SENTRY_DSN: 'not a url',
+        SMS_PROVIDER: 'pigeon',
+      }),
+    ).toEqual([
       'DATABASE_URL must be a postgres:// or postgresql:// URL',
       'SENTRY_DSN must be a URL',
       'SESSION_SECRETS is required',
@@ -61,7 +82,9 @@ describe('parseAppEnv', () => {
   })
 
   test('the SMS outbox cannot be enabled in production', () => {
-    expect(problems(parseAppEnv, { ...PRODUCTION_APP, SMS_PROVIDER: 'outbox' })).toEqual([
+    expect(
+      problems(parseAppEnv, { ...PRODUCTION_APP, SMS_PROVIDER: 'outbox' }),
+    ).toEqual([
       'SMS_PROVIDER outbox is for development and tests; use twilio in production',
     ])
   })
@@ -71,7 +94,8 @@ describe('parseAppEnv', () => {
       problems(parseAppEnv, {
         ...PRODUCTION_APP,
         OTP_SECRET: 'sixteen-chars-ok',
-        SESSION_SECRETS: 'a-production-session-secret-000001,short-but-16-chars',
+        SESSION_SECRETS:
+          'a-production-session-secret-000001,short-but-16-chars',
         DB_WSPROXY: '127.0.0.1:5433',
         SENTRY_DSN: 'http://key@sentry.example/1',
       }),
@@ -84,23 +108,42 @@ describe('parseAppEnv', () => {
   })
 
   test('rate limit overrides must be well-formed JSON', () => {
-    expect(parseAppEnv({ ...APP, RATE_LIMIT_OVERRIDES: '{"otp-send-ip":{"limit":100,"periodSeconds":60}}' }).RATE_LIMIT_OVERRIDES).toEqual({
+    expect(
+      parseAppEnv({
+        ...APP,
+        RATE_LIMIT_OVERRIDES:
+          '{"otp-send-ip":{"limit":100,"periodSeconds":60}}',
+      }).RATE_LIMIT_OVERRIDES,
+    ).toEqual({
       'otp-send-ip': { limit: 100, periodSeconds: 60 },
     })
-    expect(problems(parseAppEnv, { ...APP, RATE_LIMIT_OVERRIDES: '{nope' })).toEqual(['RATE_LIMIT_OVERRIDES must be JSON'])
+    expect(
+      problems(parseAppEnv, { ...APP, RATE_LIMIT_OVERRIDES: '{nope' }),
+    ).toEqual(['RATE_LIMIT_OVERRIDES must be JSON'])
   })
 })
 
 describe('parseWebhooksEnv', () => {
   test('needs only the database and the webhook secret', () => {
-    const env = parseWebhooksEnv({ DATABASE_URL: APP.DATABASE_URL, HMS_WEBHOOK_SECRET: 'sixteen-chars-ok' })
+    const env = parseWebhooksEnv({
+      DATABASE_URL: APP.DATABASE_URL,
+      HMS_WEBHOOK_SECRET: 'sixteen-chars-ok',
+    })
     expect(env.HMS_WEBHOOK_SECRET).toBe('sixteen-chars-ok')
-    expect(problems(parseWebhooksEnv, { DATABASE_URL: APP.DATABASE_URL })).toEqual(['HMS_WEBHOOK_SECRET is required'])
+    expect(
+      problems(parseWebhooksEnv, { DATABASE_URL: APP.DATABASE_URL }),
+    ).toEqual(['HMS_WEBHOOK_SECRET is required'])
   })
 
   test('production demands a 32-character webhook secret', () => {
     expect(
-      problems(parseWebhooksEnv, { ENVIRONMENT: 'production', DATABASE_URL: APP.DATABASE_URL, HMS_WEBHOOK_SECRET: 'sixteen-chars-ok' }),
-    ).toEqual(['HMS_WEBHOOK_SECRET must be at least 32 characters in production'])
+      problems(parseWebhooksEnv, {
+        ENVIRONMENT: 'production',
+        DATABASE_URL: APP.DATABASE_URL,
+        HMS_WEBHOOK_SECRET: 'sixteen-chars-ok',
+      }),
+    ).toEqual([
+      'HMS_WEBHOOK_SECRET must be at least 32 characters in production',
+    ])
   })
 })

@@ -9,7 +9,9 @@ import * as z from 'zod'
 const Environment = z.enum(['development', 'test', 'production'])
 
 const url = z.url({ error: 'must be a URL' })
-const secret = z.string({ error: 'is required' }).min(16, 'must be at least 16 characters')
+const secret = z
+  .string({ error: 'is required' })
+  .min(16, 'must be at least 16 characters')
 
 const CommonEnv = z.object({
   ENVIRONMENT: Environment.default('development'),
@@ -38,7 +40,10 @@ const RateLimitOverrides = z
   .pipe(
     z.record(
       z.string(),
-      z.object({ limit: z.number().int().positive(), periodSeconds: z.number().int().positive() }),
+      z.object({
+        limit: z.number().int().positive(),
+        periodSeconds: z.number().int().positive(),
+      }),
       { error: 'must map policy names to {limit, periodSeconds}' },
     ),
   )
@@ -48,20 +53,43 @@ const AppEnvSchema = CommonEnv.extend({
   // Comma-separated; the first signs new cookies, all of them verify (rotation without sign-outs).
   SESSION_SECRETS: z
     .string({ error: 'is required' })
-    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(16, 'each secret must be at least 16 characters')).min(1, 'needs at least one secret')),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().min(16, 'each secret must be at least 16 characters'))
+        .min(1, 'needs at least one secret'),
+    ),
   OTP_SECRET: secret,
-  SMS_PROVIDER: z.enum(['twilio', 'outbox'], { error: 'must be twilio or outbox' }),
+  SMS_PROVIDER: z.enum(['twilio', 'outbox'], {
+    error: 'must be twilio or outbox',
+  }),
   TWILIO_ACCOUNT_SID: z
     .string()
-    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be an Account SID (AC + 32 hex characters)')
+    .regex(
+      /^AC[0-9a-fA-F]{32}$/,
+      'must be an Account SID (AC + 32 hex characters)',
+    )
     .optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_AUTH_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional(),
   TWILIO_FROM: z
     .string()
-    .regex(/^(\+[1-9]\d{7,14}|\d{3,8}|[A-Za-z0-9 ]{1,11})$/, 'must be an E.164 number, a short code or a sender ID')
+    .regex(
+      /^(\+[1-9]\d{7,14}|\d{3,8}|[A-Za-z0-9 ]{1,11})$/,
+      'must be an E.164 number, a short code or a sender ID',
+    )
     .optional(),
-  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID').optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Messaging Service SID')
+    .optional(),
   TWILIO_API_BASE: url.default('https://api.twilio.com'),
   RATE_LIMIT_OVERRIDES: RateLimitOverrides.optional(),
 })
@@ -81,15 +109,29 @@ type Issue = { path: string; message: string }
 function productionIssues(env: AnyEnv): Issue[] {
   if (env.ENVIRONMENT !== 'production') return []
   const issues: Issue[] = []
-  if (env.DB_WSPROXY) issues.push({ path: 'DB_WSPROXY', message: 'must not be set in production' })
-  for (const key of ['HMS_WEBHOOK_SECRET', 'HMS_WEBHOOK_SECRET_NEXT', 'OTP_SECRET'] as const) {
+  if (env.DB_WSPROXY)
+    issues.push({
+      path: 'DB_WSPROXY',
+      message: 'must not be set in production',
+    })
+  for (const key of [
+    'HMS_WEBHOOK_SECRET',
+    'HMS_WEBHOOK_SECRET_NEXT',
+    'OTP_SECRET',
+  ] as const) {
     const value = env[key]
     if (value !== undefined && value.length < 32) {
-      issues.push({ path: key, message: 'must be at least 32 characters in production' })
+      issues.push({
+        path: key,
+        message: 'must be at least 32 characters in production',
+      })
     }
   }
   if (env.SESSION_SECRETS?.some((s) => s.length < 32)) {
-    issues.push({ path: 'SESSION_SECRETS', message: 'each secret must be at least 32 characters in production' })
+    issues.push({
+      path: 'SESSION_SECRETS',
+      message: 'each secret must be at least 32 characters in production',
+    })
   }
   for (const key of ['SENTRY_DSN', 'APP_URL', 'TWILIO_API_BASE'] as const) {
     const value = env[key]
@@ -99,7 +141,10 @@ function productionIssues(env: AnyEnv): Issue[] {
   }
   // The outbox shows every code to anyone who can reach /dev/outbox: never in production.
   if (env.SMS_PROVIDER === 'outbox') {
-    issues.push({ path: 'SMS_PROVIDER', message: 'outbox is for development and tests; use twilio in production' })
+    issues.push({
+      path: 'SMS_PROVIDER',
+      message: 'outbox is for development and tests; use twilio in production',
+    })
   }
   return issues
 }
@@ -107,10 +152,22 @@ function productionIssues(env: AnyEnv): Issue[] {
 function twilioIssues(env: AnyEnv): Issue[] {
   if (env.SMS_PROVIDER !== 'twilio') return []
   const issues: Issue[] = []
-  if (!env.TWILIO_ACCOUNT_SID) issues.push({ path: 'TWILIO_ACCOUNT_SID', message: 'is required when SMS_PROVIDER=twilio' })
-  if (!env.TWILIO_AUTH_TOKEN) issues.push({ path: 'TWILIO_AUTH_TOKEN', message: 'is required when SMS_PROVIDER=twilio' })
+  if (!env.TWILIO_ACCOUNT_SID)
+    issues.push({
+      path: 'TWILIO_ACCOUNT_SID',
+      message: 'is required when SMS_PROVIDER=twilio',
+    })
+  if (!env.TWILIO_AUTH_TOKEN)
+    issues.push({
+      path: 'TWILIO_AUTH_TOKEN',
+      message: 'is required when SMS_PROVIDER=twilio',
+    })
   if (!env.TWILIO_FROM === !env.TWILIO_MESSAGING_SERVICE_SID) {
-    issues.push({ path: 'TWILIO_FROM', message: 'set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID' })
+    issues.push({
+      path: 'TWILIO_FROM',
+      message:
+        'set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID',
+    })
   }
   return issues
 }
@@ -122,14 +179,25 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
-function parseWith<S extends z.ZodType<AnyEnv>>(schema: S, raw: Record<string, unknown>): z.infer<S> {
+function parseWith<S extends z.ZodType<AnyEnv>>(
+  schema: S,
+  raw: Record<string, unknown>,
+): z.infer<S> {
   // Bindings (Durable Objects, R2) share the object with the variables; only strings are config.
-  const strings = Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''))
+  const strings = Object.fromEntries(
+    Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''),
+  )
   const result = schema.safeParse(strings)
   const issues: Issue[] = result.success
     ? [...twilioIssues(result.data), ...productionIssues(result.data)]
-    : result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }))
-  if (issues.length > 0) throw new InvalidEnvironmentError(issues.map((i) => `${i.path} ${i.message}`))
+    : result.error.issues.map((issue) => ({
+        path: issue.path.join('.') || '(root)',
+        message: issue.message,
+      }))
+  if (issues.length > 0)
+    throw new InvalidEnvironmentError(
+      issues.map((i) => `${i.path} ${i.message}`),
+    )
   return result.data as z.infer<S>
 }
 
@@ -150,4 +218,5 @@ function cached<T>(raw: object, parse: (raw: Record<string, unknown>) => T): T {
 }
 
 export const getAppEnv = (raw: object): AppEnv => cached(raw, parseAppEnv)
-export const getWebhooksEnv = (raw: object): WebhooksEnv => cached(raw, parseWebhooksEnv)
+export const getWebhooksEnv = (raw: object): WebhooksEnv =>
+  cached(raw, parseWebhooksEnv)

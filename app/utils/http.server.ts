@@ -12,7 +12,9 @@ export function jsonError(
   message: string,
   init: { fields?: Record<string, string>; headers?: HeadersInit } = {},
 ): Response {
-  const body: ErrorBody = { error: { code, message, ...(init.fields ? { fields: init.fields } : {}) } }
+  const body: ErrorBody = {
+    error: { code, message, ...(init.fields ? { fields: init.fields } : {}) },
+  }
   const headers = new Headers(init.headers)
   headers.set('Content-Type', 'application/json; charset=utf-8')
   headers.set('Cache-Control', 'no-store')
@@ -24,7 +26,10 @@ export function jsonError(
  * An oversized body is still drained up to 4× the limit (and discarded), so a client that streams
  * it gets our 400 instead of a connection reset; beyond that the stream is cut off.
  */
-export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<string | null> {
+export async function readBodyWithLimit(
+  request: Request,
+  maxBytes: number,
+): Promise<string | null> {
   const declared = Number(request.headers.get('Content-Length') ?? NaN)
   if (Number.isFinite(declared) && declared > maxBytes) return null
   if (!request.body) return ''
@@ -54,6 +59,11 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
 /** Throws a 405 naming the allowed method when a resource route is called with another one. */
 export function requireMethod(request: Request, method: string): void {
   if (request.method !== method) {
-    throw jsonError(405, 'method_not_allowed', `Use ${method} for this endpoint.`, { headers: { Allow: method } })
+    throw jsonError(
+      405,
+      'method_not_allowed',
+      `Use ${method} for this endpoint.`,
+      { headers: { Allow: method } },
+    )
   }
 }

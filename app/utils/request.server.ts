@@ -9,7 +9,8 @@ export function clientIp(request: Request): string {
 
 /** /24 of an IPv4 address or /48 of an IPv6 one: enough to recognise a network, not a person. */
 export function ipPrefix(ip: string): string | null {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return `${ip.split('.').slice(0, 3).join('.')}.0/24`
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip))
+    return `${ip.split('.').slice(0, 3).join('.')}.0/24`
   if (ip.includes(':')) {
     const groups = ip.split('::')[0]!.split(':').filter(Boolean)
     return `${[...groups, '0', '0', '0'].slice(0, 3).join(':')}::/48`
@@ -23,21 +24,40 @@ const MAX_JSON_BYTES = 16 * 1024
  * Reads a JSON body and validates it: size-limited, JSON only, no prototype-polluting keys, unknown
  * fields dropped (zod's default). Throws a 400/415 Response with field messages otherwise.
  */
-export async function parseJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
-  if (!/^application\/json\b/i.test(request.headers.get('Content-Type') ?? '')) {
-    throw jsonError(415, 'unsupported_media_type', 'Send a JSON body with Content-Type: application/json.')
+export async function parseJson<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+): Promise<z.infer<S>> {
+  if (
+    !/^application\/json\b/i.test(request.headers.get('Content-Type') ?? '')
+  ) {
+    throw jsonError(
+      415,
+      'unsupported_media_type',
+      'Send a JSON body with Content-Type: application/json.',
+    )
   }
   const text = await readBodyWithLimit(request, MAX_JSON_BYTES)
-  if (text === null) throw jsonError(413, 'payload_too_large', `Bodies are limited to ${MAX_JSON_BYTES / 1024} KiB.`)
+  if (text === null)
+    throw jsonError(
+      413,
+      'payload_too_large',
+      `Bodies are limited to ${MAX_JSON_BYTES / 1024} KiB.`,
+    )
   let body: unknown
   try {
     body = JSON.parse(text, (key, value) => {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new ForbiddenKeyError(key)
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+        throw new ForbiddenKeyError(key)
       return value
     })
   } catch (error) {
     if (error instanceof ForbiddenKeyError) {
-      throw jsonError(400, 'invalid_body', `The key "${error.key}" is not allowed.`)
+      throw jsonError(
+        400,
+        'invalid_body',
+        `The key "${error.key}" is not allowed.`,
+      )
     }
     throw jsonError(400, 'invalid_json', 'The body is not valid JSON.')
   }
@@ -45,10 +65,15 @@ export async function parseJson<S extends z.ZodType>(request: Request, schema: S
 }
 
 /** Validates form fields the same way (Remix actions). */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): z.infer<S> {
   const result = schema.safeParse(input)
   if (!result.success) {
-    throw jsonError(400, 'invalid_input', 'Some fields need fixing.', { fields: fieldErrors(result.error) })
+    throw jsonError(400, 'invalid_input', 'Some fields need fixing.', {
+      fields: fieldErrors(result.error),
+    })
   }
   return result.data
 }

@@ -1,5 +1,12 @@
-import { createCookie, redirect, type AppLoadContext } from '@remix-run/cloudflare'
-import { getSessionUser, SESSION_TTL_DAYS } from '../models/auth-sessions.server'
+import {
+  createCookie,
+  redirect,
+  type AppLoadContext,
+} from '@remix-run/cloudflare'
+import {
+  getSessionUser,
+  SESSION_TTL_DAYS,
+} from '../models/auth-sessions.server'
 import { needsProfile, type User } from '../models/users.server'
 import { getDb } from './context.server'
 import { jsonError } from './http.server'
@@ -13,7 +20,9 @@ export const SESSION_COOKIE = 'kulti_session'
  */
 function sessionCookie(request: Request, context: AppLoadContext) {
   const { hostname, protocol } = new URL(request.url)
-  const isLocalHttp = protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
+  const isLocalHttp =
+    protocol === 'http:' &&
+    ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
   return createCookie(SESSION_COOKIE, {
     secrets: context.env.SESSION_SECRETS,
     httpOnly: true,
@@ -25,10 +34,15 @@ function sessionCookie(request: Request, context: AppLoadContext) {
 }
 
 /** The session id from a correctly signed cookie, or null (absent, forged, unsigned). */
-export async function getSessionId(request: Request, context: AppLoadContext): Promise<string | null> {
+export async function getSessionId(
+  request: Request,
+  context: AppLoadContext,
+): Promise<string | null> {
   let value: unknown
   try {
-    value = await sessionCookie(request, context).parse(request.headers.get('Cookie'))
+    value = await sessionCookie(request, context).parse(
+      request.headers.get('Cookie'),
+    )
   } catch {
     // A mangled Cookie header (bad percent-encoding) is a signed-out visitor, not a server error.
     return null
@@ -36,21 +50,33 @@ export async function getSessionId(request: Request, context: AppLoadContext): P
   return typeof value === 'string' && value.length > 0 ? value : null
 }
 
-export function commitSessionCookie(request: Request, context: AppLoadContext, sessionId: string): Promise<string> {
+export function commitSessionCookie(
+  request: Request,
+  context: AppLoadContext,
+  sessionId: string,
+): Promise<string> {
   return sessionCookie(request, context).serialize(sessionId)
 }
 
-export function clearSessionCookie(request: Request, context: AppLoadContext): Promise<string> {
+export function clearSessionCookie(
+  request: Request,
+  context: AppLoadContext,
+): Promise<string> {
   return sessionCookie(request, context).serialize('', { maxAge: 0 })
 }
 
 const userCache = new WeakMap<Request, Promise<User | null>>()
 
 /** The signed-in user, or null. Looked up once per request however many loaders ask. */
-export function getUser(request: Request, context: AppLoadContext): Promise<User | null> {
+export function getUser(
+  request: Request,
+  context: AppLoadContext,
+): Promise<User | null> {
   let user = userCache.get(request)
   if (!user) {
-    user = getSessionId(request, context).then((id) => (id ? getSessionUser(getDb(context), id) : null))
+    user = getSessionId(request, context).then((id) =>
+      id ? getSessionUser(getDb(context), id) : null,
+    )
     userCache.set(request, user)
   }
   return user
@@ -60,25 +86,43 @@ export function getUser(request: Request, context: AppLoadContext): Promise<User
  * Pages: the signed-in user with a complete profile. Otherwise redirects to /login (remembering
  * where to come back to) or, for a new account, to /welcome to pick a username.
  */
-export async function requireUser(request: Request, context: AppLoadContext, { allowIncomplete = false } = {}) {
+export async function requireUser(
+  request: Request,
+  context: AppLoadContext,
+  { allowIncomplete = false } = {},
+) {
   const user = await getUser(request, context)
   if (!user) {
     const { pathname, search } = new URL(request.url)
-    throw redirect(`/login?${new URLSearchParams({ redirectTo: pathname + search })}`)
+    throw redirect(
+      `/login?${new URLSearchParams({ redirectTo: pathname + search })}`,
+    )
   }
   if (!allowIncomplete && needsProfile(user)) throw redirect('/welcome')
   return user
 }
 
 /** JSON endpoints: the signed-in user, or a 401 in the JSON error shape. */
-export async function requireApiUser(request: Request, context: AppLoadContext): Promise<User> {
+export async function requireApiUser(
+  request: Request,
+  context: AppLoadContext,
+): Promise<User> {
   const user = await getUser(request, context)
   if (!user) throw jsonError(401, 'unauthenticated', 'Sign in first.')
   return user
 }
 
 /** A same-site path to go back to after signing in; anything else becomes /dashboard. */
-export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/dashboard'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback
+export function safeRedirect(
+  to: FormDataEntryValue | string | null | undefined,
+  fallback = '/dashboard',
+): string {
+  if (
+    typeof to !== 'string' ||
+    !to.startsWith('/') ||
+    to.startsWith('//') ||
+    to.startsWith('/\\')
+  )
+    return fallback
   return to
 }

@@ -6,7 +6,10 @@ import * as z from 'zod'
  */
 export const Rfc3339 = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'must be an RFC 3339 timestamp')
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/,
+    'must be an RFC 3339 timestamp',
+  )
   .transform((value) => new Date(value.replace(/(\.\d{3})\d+/, '$1')))
   .refine((date) => !Number.isNaN(date.getTime()), 'must be a valid date')
 
@@ -43,14 +46,17 @@ export const Phone = z
   .max(32, 'That is too long for a phone number.')
   .transform((value) => value.replace(/[\s().-]/g, '').replace(/^00/, '+'))
   .refine((value) => /^\+[1-9]\d{7,14}$/.test(value), {
-    error: 'Enter your number in international format, starting with + and your country code, like +44 20 7946 0958.',
+    error:
+      'Enter your number in international format, starting with + and your country code, like +44 20 7946 0958.',
   })
 
 export const OtpCode = z
   .string({ error: 'Enter the 6-digit code we texted you.' })
   .trim()
   .transform((value) => value.replace(/\s/g, ''))
-  .refine((value) => /^\d{6}$/.test(value), { error: 'The code is the 6 digits from the text message.' })
+  .refine((value) => /^\d{6}$/.test(value), {
+    error: 'The code is the 6 digits from the text message.',
+  })
 
 /** Usernames are unique regardless of case, so they are stored lowercase. */
 export const Username = z
@@ -67,16 +73,23 @@ export const DisplayName = z
   .min(1, 'Enter a display name.')
   .max(50, 'Display names are at most 50 characters.')
 
-export const Bio = z.string().trim().max(280, 'Bios are at most 280 characters.')
+export const Bio = z
+  .string()
+  .trim()
+  .max(280, 'Bios are at most 280 characters.')
 
 /** Empty means "no avatar"; anything else must be an https URL (no mixed content, no data: URLs). */
 export const AvatarUrl = z
   .string()
   .trim()
   .max(2048, 'That URL is too long.')
-  .refine((value) => value === '' || (/^https:\/\/[^\s]+$/.test(value) && URL.canParse(value)), {
-    error: 'Use an https:// link to an image, or leave it empty.',
-  })
+  .refine(
+    (value) =>
+      value === '' || (/^https:\/\/[^\s]+$/.test(value) && URL.canParse(value)),
+    {
+      error: 'Use an https:// link to an image, or leave it empty.',
+    },
+  )
   .transform((value) => (value === '' ? null : value))
 
 /** What a user may change about themselves (PUT /api/me, /settings, the welcome step). */

@@ -10,7 +10,9 @@ import { webhookSample } from '../support/webhook-samples'
 const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) {
-  console.warn(`Browser tests SKIPPED: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`)
+  console.warn(
+    `Browser tests SKIPPED: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`,
+  )
 }
 
 // Real wrangler dev (both Workers, Static Assets, the dev registry) and, when present, real Chromium.
@@ -21,7 +23,9 @@ let browser: Browser | undefined
 
 beforeAll(async () => {
   persistTo = mkdtempSync(path.join(tmpdir(), 'kulti-e2e-'))
-  database = process.env.TEST_DATABASE_URL ? await createTestDatabase() : undefined
+  database = process.env.TEST_DATABASE_URL
+    ? await createTestDatabase()
+    : undefined
   stack = await startDevStack({
     databaseUrl: database?.databaseUrl,
     dataDir: null,
@@ -68,33 +72,48 @@ describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
     const response = await page.goto(stack.appUrl, { waitUntil: 'networkidle' })
     expect(response?.status()).toBe(200)
     await expect(page.title()).resolves.toContain('Kulti')
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
-      'Build software in the open, live.',
-    )
-    await expect(page.getByRole('link', { name: 'Sign in' }).isVisible()).resolves.toBe(true)
+    await expect(
+      page.getByRole('heading', { level: 1 }).textContent(),
+    ).resolves.toBe('Build software in the open, live.')
+    await expect(
+      page.getByRole('link', { name: 'Sign in' }).isVisible(),
+    ).resolves.toBe(true)
 
     // Remix creates its router only when the client bundle ran and hydrated the document.
-    await page.waitForFunction(() => (window as any).__remixRouter?.state?.initialized === true, null, {
-      timeout: 10_000,
-    })
+    await page.waitForFunction(
+      () => (window as any).__remixRouter?.state?.initialized === true,
+      null,
+      {
+        timeout: 10_000,
+      },
+    )
     mkdirSync('test-results', { recursive: true })
     await page.screenshot({ path: 'test-results/landing.png', fullPage: true })
     // A client-side navigation (no document request) proves React is in charge of the page.
-    const documentRequests = () => requested.filter((url) => new URL(url).pathname === '/no-such-page').length
-    await page.evaluate(() => (window as any).__remixRouter.navigate('/no-such-page'))
+    const documentRequests = () =>
+      requested.filter((url) => new URL(url).pathname === '/no-such-page')
+        .length
+    await page.evaluate(() =>
+      (window as any).__remixRouter.navigate('/no-such-page'),
+    )
     await page.getByRole('heading', { name: 'Page not found' }).waitFor()
     expect(documentRequests()).toBe(0)
 
     expect(problems.filter((p) => !/404/.test(p))).toEqual([])
     expect(requested.length).toBeGreaterThan(2)
-    for (const url of requested) expect(new URL(url).hostname, url).toBe('127.0.0.1')
+    for (const url of requested)
+      expect(new URL(url).hostname, url).toBe('127.0.0.1')
     await page.close()
   })
 
   test('is usable on a phone-sized screen', async () => {
-    const page = await browser!.newPage({ viewport: { width: 375, height: 740 } })
+    const page = await browser!.newPage({
+      viewport: { width: 375, height: 740 },
+    })
     await page.goto(stack.appUrl)
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    )
     expect(overflow).toBeLessThanOrEqual(0)
     await page.close()
   })
@@ -106,15 +125,21 @@ describe('wrangler dev', () => {
     expect(favicon.status).toBe(200)
     expect(favicon.headers.get('x-frame-options')).toBe('DENY')
     expect(favicon.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(favicon.headers.get('strict-transport-security')).toContain('max-age=63072000')
-    expect(favicon.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(favicon.headers.get('strict-transport-security')).toContain(
+      'max-age=63072000',
+    )
+    expect(favicon.headers.get('content-security-policy')).toContain(
+      "frame-ancestors 'none'",
+    )
 
     const html = await (await fetch(stack.appUrl)).text()
     const asset = /href="(\/build\/[^"]+\.css)"/.exec(html)?.[1]
     expect(asset).toBeTruthy()
     const css = await fetch(new URL(asset!, stack.appUrl))
     expect(css.status).toBe(200)
-    expect(css.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(css.headers.get('cache-control')).toBe(
+      'public, max-age=31536000, immutable',
+    )
     expect(css.headers.get('x-content-type-options')).toBe('nosniff')
 
     // _headers configures the server; it is not itself a file anyone can download.
@@ -123,11 +148,16 @@ describe('wrangler dev', () => {
 
   test("the webhooks Worker stores events and reaches the app Worker's rate limiter", async () => {
     const url = new URL('/webhooks/100ms', stack.webhooksUrl)
-    const secret = (await import('../support/dev-vars')).devVar('HMS_WEBHOOK_SECRET')
+    const secret = (await import('../support/dev-vars')).devVar(
+      'HMS_WEBHOOK_SECRET',
+    )
     const body = JSON.stringify(webhookSample('peer.join.success'))
     const ok = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-kulti-webhook-secret': secret },
+      headers: {
+        'content-type': 'application/json',
+        'x-kulti-webhook-secret': secret,
+      },
       body,
     })
     expect(ok.status).toBe(200)
@@ -136,7 +166,10 @@ describe('wrangler dev', () => {
     for (let i = 0; i < 21; i++) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-kulti-webhook-secret': 'guess' },
+        headers: {
+          'content-type': 'application/json',
+          'x-kulti-webhook-secret': 'guess',
+        },
         body,
       })
       statuses.push(response.status)

@@ -16,7 +16,9 @@ function expectSecurityHeaders(response: Response) {
     expect(response.headers.get(name), name).toBe(value)
   }
   expect(response.headers.get('permissions-policy')).toContain('camera=(self)')
-  expect(response.headers.get('permissions-policy')).toContain('display-capture=(self)')
+  expect(response.headers.get('permissions-policy')).toContain(
+    'display-capture=(self)',
+  )
   const csp = response.headers.get('content-security-policy') ?? ''
   expect(csp).toContain("default-src 'self'")
   expect(csp).toContain("frame-ancestors 'none'")
@@ -29,7 +31,10 @@ let workers: RunningWorkers
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  workers = await startWorkers({ DATABASE_URL: database.databaseUrl, DB_WSPROXY: database.wsProxy })
+  workers = await startWorkers({
+    DATABASE_URL: database.databaseUrl,
+    DB_WSPROXY: database.wsProxy,
+  })
 })
 
 afterAll(async () => {
@@ -55,7 +60,9 @@ describe('the landing page', () => {
 
   test('every response gets its own nonce', async () => {
     const nonces = await Promise.all(
-      [1, 2, 3].map(async () => (await workers.app('/')).headers.get('content-security-policy')),
+      [1, 2, 3].map(async () =>
+        (await workers.app('/')).headers.get('content-security-policy'),
+      ),
     )
     expect(new Set(nonces).size).toBe(3)
   })
@@ -118,7 +125,9 @@ describe('a misconfigured deployment', () => {
       const response = await misconfigured.app('/')
       expect(response.status).toBe(500)
       expectSecurityHeaders(response)
-      const body = (await response.json()) as { error: { code: string; message: string } }
+      const body = (await response.json()) as {
+        error: { code: string; message: string }
+      }
       expect(body.error.code).toBe('misconfigured')
       expect(body.error.message).not.toContain('DATABASE_URL')
     } finally {

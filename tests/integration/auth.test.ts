@@ -36,8 +36,11 @@ afterAll(async () => {
 })
 
 async function errorOf(response: Response) {
-  return ((await response.json()) as { error: { code: string; message: string; fields?: Record<string, string> } })
-    .error
+  return (
+    (await response.json()) as {
+      error: { code: string; message: string; fields?: Record<string, string> }
+    }
+  ).error
 }
 
 async function sessionCount(userId?: string): Promise<number> {
@@ -56,9 +59,17 @@ describe('one-time codes', () => {
     const ip = freshIp()
     const sent = await requestCode(workers, phone, ip)
     expect(sent.status).toBe(202)
-    const response = await verify(workers, phone, await latestCode(workers, phone), ip)
+    const response = await verify(
+      workers,
+      phone,
+      await latestCode(workers, phone),
+      ip,
+    )
     expect(response.status).toBe(200)
-    const body = (await response.json()) as { user: { id: string; username: null }; needsProfile: boolean }
+    const body = (await response.json()) as {
+      user: { id: string; username: null }
+      needsProfile: boolean
+    }
     expect(body.needsProfile).toBe(true)
     expect(body.user.username).toBeNull()
     const cookie = response.headers.get('Set-Cookie')!
@@ -71,7 +82,10 @@ describe('one-time codes', () => {
     const phone = uniquePhone()
     await requestCode(workers, phone, freshIp())
     const code = await latestCode(workers, phone)
-    const [row] = await database.query<{ code_hash: string }>('SELECT code_hash FROM otp_codes WHERE phone = $1', [phone])
+    const [row] = await database.query<{ code_hash: string }>(
+      'SELECT code_hash FROM otp_codes WHERE phone = $1',
+      [phone],
+    )
     expect(row!.code_hash).toMatch(/^[0-9a-f]{64}$/)
     expect(row!.code_hash).not.toContain(code)
   })
@@ -101,7 +115,10 @@ describe('one-time codes', () => {
     const phone = uniquePhone()
     await requestCode(workers, phone, freshIp())
     const code = await latestCode(workers, phone)
-    await database.query("UPDATE otp_codes SET expires_at = now() - interval '1 second' WHERE phone = $1", [phone])
+    await database.query(
+      "UPDATE otp_codes SET expires_at = now() - interval '1 second' WHERE phone = $1",
+      [phone],
+    )
     const response = await verify(workers, phone, code)
     expect(response.status).toBe(400)
     expect((await errorOf(response)).message).toMatch(/expired/)
@@ -125,7 +142,8 @@ describe('one-time codes', () => {
     const first = await latestCode(workers, phone)
     await requestCode(workers, phone, ip)
     const second = await latestCode(workers, phone)
-    if (first !== second) expect((await verify(workers, phone, first, ip)).status).toBe(400)
+    if (first !== second)
+      expect((await verify(workers, phone, first, ip)).status).toBe(400)
     expect((await verify(workers, phone, second, ip)).status).toBe(200)
   })
 
@@ -135,13 +153,20 @@ describe('one-time codes', () => {
     await requestCode(workers, phone, ip)
     const code = await latestCode(workers, phone)
     const before = await sessionCount()
-    const responses = await Promise.all(Array.from({ length: 20 }, () => verify(workers, phone, code, ip)))
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => verify(workers, phone, code, ip)),
+    )
     const statuses = responses.map((r) => r.status)
     // The verify limit (10 per 10 minutes per phone) answers some of them with 429 before the database.
     expect(statuses.filter((s) => s === 200)).toHaveLength(1)
-    expect(statuses.every((s) => s === 200 || s === 400 || s === 429)).toBe(true)
+    expect(statuses.every((s) => s === 200 || s === 400 || s === 429)).toBe(
+      true,
+    )
     expect(await sessionCount()).toBe(before + 1)
-    const users = await database.query('SELECT id FROM users WHERE phone = $1', [phone])
+    const users = await database.query(
+      'SELECT id FROM users WHERE phone = $1',
+      [phone],
+    )
     expect(users).toHaveLength(1)
   })
 
@@ -150,10 +175,19 @@ describe('one-time codes', () => {
     const normalised = await requestCode(workers, '+1 (555) 987-0001', ip)
     expect(normalised.status).toBe(202)
     expect(await latestCode(workers, '+15559870001')).toMatch(/^\d{6}$/)
-    for (const bad of ['555-1234', 'call me', '+0123456789', '+1234567', '+1234567890123456', '']) {
+    for (const bad of [
+      '555-1234',
+      'call me',
+      '+0123456789',
+      '+1234567',
+      '+1234567890123456',
+      '',
+    ]) {
       const response = await requestCode(workers, bad, ip)
       expect(response.status, bad).toBe(400)
-      expect((await errorOf(response)).fields?.phone, bad).toMatch(/international format|Enter your phone/)
+      expect((await errorOf(response)).fields?.phone, bad).toMatch(
+        /international format|Enter your phone/,
+      )
     }
   })
 })
@@ -162,7 +196,8 @@ describe('sending limits', () => {
   test('the 4th code for one phone within 10 minutes is 429 with Retry-After', async () => {
     const phone = uniquePhone()
     const ip = freshIp()
-    for (let i = 0; i < 3; i++) expect((await requestCode(workers, phone, ip)).status).toBe(202)
+    for (let i = 0; i < 3; i++)
+      expect((await requestCode(workers, phone, ip)).status).toBe(202)
     const refused = await requestCode(workers, phone, ip)
     expect(refused.status).toBe(429)
     const retryAfter = Number(refused.headers.get('Retry-After'))
@@ -173,9 +208,12 @@ describe('sending limits', () => {
 
   test('one address may ask for 10 codes an hour, whatever the numbers', async () => {
     const ip = freshIp()
-    for (let i = 0; i < 10; i++) expect((await requestCode(workers, uniquePhone(), ip)).status).toBe(202)
+    for (let i = 0; i < 10; i++)
+      expect((await requestCode(workers, uniquePhone(), ip)).status).toBe(202)
     expect((await requestCode(workers, uniquePhone(), ip)).status).toBe(429)
-    expect((await requestCode(workers, uniquePhone(), freshIp())).status).toBe(202)
+    expect((await requestCode(workers, uniquePhone(), freshIp())).status).toBe(
+      202,
+    )
   })
 
   test('verification attempts are limited per phone (10 per 10 minutes)', async () => {
@@ -185,10 +223,16 @@ describe('sending limits', () => {
     // Two codes' worth of wrong guesses: 5 kill each code, the limiter stops the 11th attempt.
     for (let round = 0; round < 2; round++) {
       await requestCode(workers, phone, ip)
-      for (let i = 0; i < 5; i++) statuses.push((await verify(workers, phone, '999999', ip)).status)
+      for (let i = 0; i < 5; i++)
+        statuses.push((await verify(workers, phone, '999999', ip)).status)
     }
     await requestCode(workers, phone, ip)
-    const eleventh = await verify(workers, phone, await latestCode(workers, phone), ip)
+    const eleventh = await verify(
+      workers,
+      phone,
+      await latestCode(workers, phone),
+      ip,
+    )
     expect(statuses.every((s) => s === 400)).toBe(true)
     expect(eleventh.status).toBe(429)
     expect(eleventh.headers.get('Retry-After')).toBeTruthy()
@@ -200,7 +244,9 @@ describe('session cookies', () => {
     const user = await signUp(workers, { ip: freshIp() })
     const me = await user.get('/api/me')
     expect(me.status).toBe(200)
-    expect(((await me.json()) as { user: { id: string } }).user.id).toBe(user.userId)
+    expect(((await me.json()) as { user: { id: string } }).user.id).toBe(
+      user.userId,
+    )
     expect(await sessionCount(user.userId)).toBe(1)
 
     const out = await user.send('POST', '/api/auth/logout')
@@ -212,9 +258,14 @@ describe('session cookies', () => {
 
   test('a forged, unsigned, tampered or expired cookie counts as signed out', async () => {
     const user = await signUp(workers, { ip: freshIp() })
-    const [sessionRow] = await database.query<{ id: string }>('SELECT id FROM auth_sessions WHERE user_id = $1', [user.userId])
+    const [sessionRow] = await database.query<{ id: string }>(
+      'SELECT id FROM auth_sessions WHERE user_id = $1',
+      [user.userId],
+    )
     const sessionId = sessionRow!.id
-    const forger = createCookie('kulti_session', { secrets: ['an-attacker-guessed-this-secret!!'] })
+    const forger = createCookie('kulti_session', {
+      secrets: ['an-attacker-guessed-this-secret!!'],
+    })
     const cookies = {
       unsigned: `kulti_session=${btoa(JSON.stringify(sessionId))}`,
       forged: (await forger.serialize(sessionId)).split(';')[0]!,
@@ -222,11 +273,16 @@ describe('session cookies', () => {
       garbage: 'kulti_session=%%%not-a-cookie',
     }
     for (const [kind, cookie] of Object.entries(cookies)) {
-      const response = await workers.app('/api/me', { headers: { Cookie: cookie } })
+      const response = await workers.app('/api/me', {
+        headers: { Cookie: cookie },
+      })
       expect(response.status, kind).toBe(401)
     }
     expect((await user.get('/api/me')).status).toBe(200)
-    await database.query("UPDATE auth_sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [sessionId])
+    await database.query(
+      "UPDATE auth_sessions SET expires_at = now() - interval '1 second' WHERE id = $1",
+      [sessionId],
+    )
     expect((await user.get('/api/me')).status).toBe(401)
   })
 
@@ -238,7 +294,7 @@ describe('session cookies', () => {
     )
     expect((await user.get('/api/me')).status).toBe(200)
     const [row] = await database.query<{ days: number }>(
-      "SELECT extract(epoch FROM expires_at - now()) / 86400 AS days FROM auth_sessions WHERE user_id = $1",
+      'SELECT extract(epoch FROM expires_at - now()) / 86400 AS days FROM auth_sessions WHERE user_id = $1',
       [user.userId],
     )
     expect(Number(row!.days)).toBeGreaterThan(29.9)
@@ -257,8 +313,14 @@ describe('session cookies', () => {
       SESSION_SECRETS: 'the-new-session-secret-0123456789',
     })
     try {
-      expect((await rotated.app('/api/me', { headers: { Cookie: user.cookie } })).status).toBe(200)
-      expect((await retired.app('/api/me', { headers: { Cookie: user.cookie } })).status).toBe(401)
+      expect(
+        (await rotated.app('/api/me', { headers: { Cookie: user.cookie } }))
+          .status,
+      ).toBe(200)
+      expect(
+        (await retired.app('/api/me', { headers: { Cookie: user.cookie } }))
+          .status,
+      ).toBe(401)
     } finally {
       await rotated.dispose()
       await retired.dispose()
@@ -268,14 +330,23 @@ describe('session cookies', () => {
 
 describe('cross-site requests', () => {
   test('a mutation with a foreign Origin is 403 and changes nothing', async () => {
-    const user = await signUp(workers, { ip: freshIp(), profile: { username: `x${Date.now() % 1e8}`, displayName: 'Before' } })
+    const user = await signUp(workers, {
+      ip: freshIp(),
+      profile: { username: `x${Date.now() % 1e8}`, displayName: 'Before' },
+    })
     const response = await workers.app(
       '/api/me',
-      jsonRequest('PUT', { displayName: 'Hacked' }, { Cookie: user.cookie, Origin: 'https://evil.example' }),
+      jsonRequest(
+        'PUT',
+        { displayName: 'Hacked' },
+        { Cookie: user.cookie, Origin: 'https://evil.example' },
+      ),
     )
     expect(response.status).toBe(403)
     expect((await errorOf(response)).code).toBe('cross_origin')
-    const me = (await (await user.get('/api/me')).json()) as { user: { displayName: string } }
+    const me = (await (await user.get('/api/me')).json()) as {
+      user: { displayName: string }
+    }
     expect(me.user.displayName).toBe('Before')
   })
 
@@ -288,7 +359,11 @@ describe('cross-site requests', () => {
     expect(form.status).toBe(403)
     const ours = await workers.app(
       '/api/auth/otp/send',
-      jsonRequest('POST', { phone: uniquePhone() }, { Origin: 'http://127.0.0.1:8787', 'CF-Connecting-IP': freshIp() }),
+      jsonRequest(
+        'POST',
+        { phone: uniquePhone() },
+        { Origin: 'http://127.0.0.1:8787', 'CF-Connecting-IP': freshIp() },
+      ),
     )
     expect(ours.status).toBe(202)
   })
@@ -298,12 +373,20 @@ describe('profiles', () => {
   test('completing a profile: usernames are unique whatever their case', async () => {
     const ada = await signUp(workers, { ip: freshIp() })
     const taken = `ada${Date.now() % 1e6}`
-    const first = await ada.send('PUT', '/api/me', { username: taken.toUpperCase(), displayName: 'Ada' })
+    const first = await ada.send('PUT', '/api/me', {
+      username: taken.toUpperCase(),
+      displayName: 'Ada',
+    })
     expect(first.status).toBe(200)
-    expect(((await first.json()) as { user: { username: string } }).user.username).toBe(taken)
+    expect(
+      ((await first.json()) as { user: { username: string } }).user.username,
+    ).toBe(taken)
 
     const copycat = await signUp(workers, { ip: freshIp() })
-    const clash = await copycat.send('PUT', '/api/me', { username: taken, displayName: 'Copy' })
+    const clash = await copycat.send('PUT', '/api/me', {
+      username: taken,
+      displayName: 'Copy',
+    })
     expect(clash.status).toBe(409)
     expect((await errorOf(clash)).fields?.username).toMatch(/taken/)
   })
@@ -324,7 +407,9 @@ describe('profiles', () => {
       bio: 'Bios are at most 280 characters.',
       avatarUrl: 'Use an https:// link to an image, or leave it empty.',
     })
-    const me = (await (await user.get('/api/me')).json()) as { user: { username: string | null } }
+    const me = (await (await user.get('/api/me')).json()) as {
+      user: { username: string | null }
+    }
     expect(me.user.username).toBeNull()
   })
 
@@ -332,14 +417,26 @@ describe('profiles', () => {
     const user = await signUp(workers, { ip: freshIp() })
     const response = await user.send('PUT', '/api/me', { bio: 'hello' })
     expect(response.status).toBe(400)
-    expect(Object.keys((await errorOf(response)).fields ?? {}).sort()).toEqual(['displayName', 'username'])
+    expect(Object.keys((await errorOf(response)).fields ?? {}).sort()).toEqual([
+      'displayName',
+      'username',
+    ])
   })
 
   test('unknown fields are dropped: nobody edits their id or credits', async () => {
-    const user = await signUp(workers, { ip: freshIp(), profile: { username: `u${Date.now() % 1e8}`, displayName: 'U' } })
-    const response = await user.send('PUT', '/api/me', { id: '00000000-0000-0000-0000-000000000000', credits: 1e6, bio: 'ok' })
+    const user = await signUp(workers, {
+      ip: freshIp(),
+      profile: { username: `u${Date.now() % 1e8}`, displayName: 'U' },
+    })
+    const response = await user.send('PUT', '/api/me', {
+      id: '00000000-0000-0000-0000-000000000000',
+      credits: 1e6,
+      bio: 'ok',
+    })
     expect(response.status).toBe(200)
-    const me = (await response.json()) as { user: { id: string; credits: number; bio: string } }
+    const me = (await response.json()) as {
+      user: { id: string; credits: number; bio: string }
+    }
     expect(me.user).toMatchObject({ id: user.userId, credits: 0, bio: 'ok' })
   })
 
@@ -358,7 +455,10 @@ describe('profiles', () => {
   test('signed out, /api/me is 401 in the JSON error shape', async () => {
     const response = await workers.app('/api/me')
     expect(response.status).toBe(401)
-    expect(await errorOf(response)).toEqual({ code: 'unauthenticated', message: 'Sign in first.' })
+    expect(await errorOf(response)).toEqual({
+      code: 'unauthenticated',
+      message: 'Sign in first.',
+    })
   })
 })
 
@@ -370,7 +470,12 @@ describe('privacy', () => {
     const sent = await requestCode(workers, phone, ip)
     bodies.push(await sent.text())
     const code = await latestCode(workers, phone)
-    const wrong = await verify(workers, phone, code === '123456' ? '654321' : '123456', ip)
+    const wrong = await verify(
+      workers,
+      phone,
+      code === '123456' ? '654321' : '123456',
+      ip,
+    )
     bodies.push(await wrong.text())
     const verified = await verify(workers, phone, code, ip)
     const cookie = cookieFrom(verified)
@@ -399,15 +504,24 @@ describe('the SMS outbox', () => {
       OTP_SECRET: 'a-production-grade-otp-secret-0123456789',
     })
     try {
-      const before = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM sms_outbox')
-      const send = await production.app('/api/auth/otp/send', jsonRequest('POST', { phone: uniquePhone() }))
+      const before = await database.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM sms_outbox',
+      )
+      const send = await production.app(
+        '/api/auth/otp/send',
+        jsonRequest('POST', { phone: uniquePhone() }),
+      )
       expect(send.status).toBe(500)
       expect((await errorOf(send)).code).toBe('misconfigured')
       expect((await production.app('/dev/outbox.json')).status).not.toBe(200)
       expect((await production.app('/dev/outbox')).status).not.toBe(200)
-      const after = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM sms_outbox')
+      const after = await database.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM sms_outbox',
+      )
       expect(after[0]!.n).toBe(before[0]!.n)
-      expect(production.logs().join('\n')).toContain('SMS_PROVIDER outbox is for development and tests')
+      expect(production.logs().join('\n')).toContain(
+        'SMS_PROVIDER outbox is for development and tests',
+      )
     } finally {
       await production.dispose()
     }

@@ -9,7 +9,10 @@ let workers: RunningWorkers
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  workers = await startWorkers({ DATABASE_URL: database.databaseUrl, DB_WSPROXY: database.wsProxy })
+  workers = await startWorkers({
+    DATABASE_URL: database.databaseUrl,
+    DB_WSPROXY: database.wsProxy,
+  })
 })
 
 afterAll(async () => {
@@ -22,7 +25,12 @@ beforeEach(async () => {
 })
 
 /** Inserts `count` events received `daysAgo` days ago, applied or not. */
-async function insertEvents(prefix: string, count: number, daysAgo: number, applied: boolean) {
+async function insertEvents(
+  prefix: string,
+  count: number,
+  daysAgo: number,
+  applied: boolean,
+) {
   await database.query(
     `INSERT INTO webhook_events (event_id, type, occurred_at, payload, received_at, applied_at)
      SELECT $1 || n, 'peer.join.success', now() - make_interval(days => $2), '{}'::jsonb,
@@ -33,7 +41,9 @@ async function insertEvents(prefix: string, count: number, daysAgo: number, appl
 }
 
 async function remaining(): Promise<string[]> {
-  const rows = await database.query<{ event_id: string }>('SELECT event_id FROM webhook_events ORDER BY event_id')
+  const rows = await database.query<{ event_id: string }>(
+    'SELECT event_id FROM webhook_events ORDER BY event_id',
+  )
   return rows.map((r) => r.event_id)
 }
 
@@ -45,11 +55,19 @@ describe('the daily scheduled run', () => {
 
     const result = await workers.scheduled(DAILY)
     expect(result.outcome).toBe('ok')
-    expect(await remaining()).toEqual(['old-unapplied-1', 'recent-applied-1', 'recent-applied-2'])
+    expect(await remaining()).toEqual([
+      'old-unapplied-1',
+      'recent-applied-1',
+      'recent-applied-2',
+    ])
 
     // Running it again is safe and changes nothing.
     expect((await workers.scheduled(DAILY)).outcome).toBe('ok')
-    expect(await remaining()).toEqual(['old-unapplied-1', 'recent-applied-1', 'recent-applied-2'])
+    expect(await remaining()).toEqual([
+      'old-unapplied-1',
+      'recent-applied-1',
+      'recent-applied-2',
+    ])
   })
 
   test('prunes more than one batch', async () => {

@@ -35,10 +35,16 @@ beforeEach(() => {
 })
 
 const send = (phone: string) =>
-  workers.app('/api/auth/otp/send', jsonRequest('POST', { phone }, { 'CF-Connecting-IP': `192.0.2.${++ip}` }))
+  workers.app(
+    '/api/auth/otp/send',
+    jsonRequest('POST', { phone }, { 'CF-Connecting-IP': `192.0.2.${++ip}` }),
+  )
 
 async function liveCodes(phone: string): Promise<number> {
-  const rows = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM otp_codes WHERE phone = $1', [phone])
+  const rows = await database.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM otp_codes WHERE phone = $1',
+    [phone],
+  )
   return rows[0]!.n
 }
 
@@ -48,7 +54,11 @@ describe('sign-in codes by Twilio', () => {
     expect((await send(phone)).status).toBe(202)
     expect(twilio.messages).toHaveLength(1)
     const [message] = twilio.messages
-    expect(message).toMatchObject({ to: phone, from: '+15005550006', messagingServiceSid: null })
+    expect(message).toMatchObject({
+      to: phone,
+      from: '+15005550006',
+      messagingServiceSid: null,
+    })
     const code = /\b(\d{6})\b/.exec(message!.body)?.[1]
     expect(code).toBeTruthy()
     expect((await verify(workers, phone, code!)).status).toBe(200)
@@ -59,7 +69,9 @@ describe('sign-in codes by Twilio', () => {
     twilio.failNext(400, 21211, "The 'To' number is not a valid phone number.")
     const response = await send(phone)
     expect(response.status).toBe(400)
-    const body = (await response.json()) as { error: { code: string; fields: Record<string, string> } }
+    const body = (await response.json()) as {
+      error: { code: string; fields: Record<string, string> }
+    }
     expect(body.error.code).toBe('phone_unreachable')
     expect(body.error.fields.phone).toMatch(/cannot send a text/)
     expect(await liveCodes(phone)).toBe(0)
@@ -75,7 +87,10 @@ describe('sign-in codes by Twilio', () => {
       twilio.failNext(status, code, 'failure')
       const response = await send(phone)
       expect(response.status, String(code)).toBe(503)
-      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/try again/)
+      expect(
+        ((await response.json()) as { error: { message: string } }).error
+          .message,
+      ).toMatch(/try again/)
       expect(await liveCodes(phone)).toBe(0)
     }
   })

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../support/database'
 import { allWebhookSamples, webhookSample } from '../support/webhook-samples'
-import { startWorkers, TEST_WEBHOOK_SECRET, type RunningWorkers } from '../support/workers'
+import {
+  startWorkers,
+  TEST_WEBHOOK_SECRET,
+  type RunningWorkers,
+} from '../support/workers'
 
 const NEXT_SECRET = 'the-next-webhook-secret-rotating-in'
 
@@ -26,50 +30,78 @@ beforeEach(async () => {
   await database.query('DELETE FROM webhook_events')
 })
 
-function deliver(body: string | ReadableStream, headers: Record<string, string> = {}) {
+function deliver(
+  body: string | ReadableStream,
+  headers: Record<string, string> = {},
+) {
   return workers.webhooks('/webhooks/100ms', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET,
+      ...headers,
+    },
     body,
     ...(typeof body === 'string' ? {} : { duplex: 'half' }),
   } as RequestInit)
 }
 
 async function storedEvents() {
-  return database.query<{ event_id: string; type: string; applied_at: Date | null; occurred_at: Date }>(
+  return database.query<{
+    event_id: string
+    type: string
+    applied_at: Date | null
+    occurred_at: Date
+  }>(
     'SELECT event_id, type, applied_at, occurred_at FROM webhook_events ORDER BY received_at',
   )
 }
 
 async function errorOf(response: Response) {
-  return ((await response.json()) as { error: { code: string; message: string; fields?: Record<string, string> } })
-    .error
+  return (
+    (await response.json()) as {
+      error: { code: string; message: string; fields?: Record<string, string> }
+    }
+  ).error
 }
 
 describe('authentication', () => {
   test('a delivery without the secret header is 401 and stores nothing', async () => {
-    const response = await deliver(JSON.stringify(webhookSample('peer.join.success')), {
-      'x-kulti-webhook-secret': '',
-    })
+    const response = await deliver(
+      JSON.stringify(webhookSample('peer.join.success')),
+      {
+        'x-kulti-webhook-secret': '',
+      },
+    )
     expect(response.status).toBe(401)
     expect((await errorOf(response)).message).toMatch(/x-kulti-webhook-secret/)
     expect(await storedEvents()).toHaveLength(0)
   })
 
   test('a wrong secret, even one differing only in the last character, is 401 and stores nothing', async () => {
-    for (const wrong of ['nope', TEST_WEBHOOK_SECRET.slice(0, -1) + 'X', 'x' + TEST_WEBHOOK_SECRET]) {
-      const response = await deliver(JSON.stringify(webhookSample('peer.join.success')), {
-        'x-kulti-webhook-secret': wrong,
-      })
+    for (const wrong of [
+      'nope',
+      TEST_WEBHOOK_SECRET.slice(0, -1) + 'X',
+      'x' + TEST_WEBHOOK_SECRET,
+    ]) {
+      const response = await deliver(
+        JSON.stringify(webhookSample('peer.join.success')),
+        {
+          'x-kulti-webhook-secret': wrong,
+        },
+      )
       expect(response.status, wrong).toBe(401)
     }
     expect(await storedEvents()).toHaveLength(0)
   })
 
   test('during rotation the next secret is accepted too', async () => {
-    const response = await deliver(JSON.stringify(webhookSample('peer.join.success')), {
-      'x-kulti-webhook-secret': NEXT_SECRET,
-    })
+    const response = await deliver(
+      JSON.stringify(webhookSample('peer.join.success')),
+      {
+        'x-kulti-webhook-secret': NEXT_SECRET,
+      },
+    )
     expect(response.status).toBe(200)
     expect(await storedEvents()).toHaveLength(1)
   })
@@ -77,7 +109,9 @@ describe('authentication', () => {
   test('responses carry the security headers', async () => {
     const response = await deliver('{}', { 'x-kulti-webhook-secret': 'wrong' })
     expect(response.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(response.headers.get('content-security-policy')).toContain(
+      "frame-ancestors 'none'",
+    )
   })
 })
 
@@ -90,16 +124,27 @@ describe('validation', () => {
   })
 
   test('JSON that is not a 100ms envelope is 400 naming the bad fields', async () => {
-    const response = await deliver(JSON.stringify({ id: 'x', type: 'peer.join.success', timestamp: 'yesterday' }))
+    const response = await deliver(
+      JSON.stringify({
+        id: 'x',
+        type: 'peer.join.success',
+        timestamp: 'yesterday',
+      }),
+    )
     expect(response.status).toBe(400)
     const error = await errorOf(response)
     expect(error.code).toBe('invalid_event')
-    expect(Object.keys(error.fields ?? {})).toEqual(expect.arrayContaining(['timestamp', 'version', 'data']))
+    expect(Object.keys(error.fields ?? {})).toEqual(
+      expect.arrayContaining(['timestamp', 'version', 'data']),
+    )
     expect(await storedEvents()).toHaveLength(0)
   })
 
   test('a body over 256 KiB is 400 and stores nothing', async () => {
-    const event = { ...webhookSample('peer.join.success'), padding: 'x'.repeat(256 * 1024) }
+    const event = {
+      ...webhookSample('peer.join.success'),
+      padding: 'x'.repeat(256 * 1024),
+    }
     const response = await deliver(JSON.stringify(event))
     expect(response.status).toBe(400)
     expect((await errorOf(response)).message).toMatch(/256 KiB/)
@@ -135,15 +180,21 @@ describe('storage', () => {
     const rows = await storedEvents()
     expect(rows).toHaveLength(1)
     expect(rows[0]!.event_id).toBe(event.id)
-    expect(new Date(rows[0]!.occurred_at).toISOString()).toBe('2021-11-30T12:58:49.000Z')
+    expect(new Date(rows[0]!.occurred_at).toISOString()).toBe(
+      '2021-11-30T12:58:49.000Z',
+    )
     expect(rows[0]!.applied_at).not.toBeNull()
   })
 
   test('ten simultaneous deliveries of one event store it exactly once', async () => {
     const body = JSON.stringify(webhookSample('session.open.success'))
-    const responses = await Promise.all(Array.from({ length: 10 }, () => deliver(body)))
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => deliver(body)),
+    )
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200))
-    const outcomes = await Promise.all(responses.map((r) => r.json() as Promise<{ duplicate: boolean }>))
+    const outcomes = await Promise.all(
+      responses.map((r) => r.json() as Promise<{ duplicate: boolean }>),
+    )
     expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1)
     expect(await storedEvents()).toHaveLength(1)
   })
@@ -167,11 +218,17 @@ describe('storage', () => {
 
 describe('when the database is unreachable', () => {
   test('the answer is 503 so 100ms retries', async () => {
-    const broken = await startWorkers({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:9/kulti', DB_WSPROXY: database.wsProxy })
+    const broken = await startWorkers({
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:9/kulti',
+      DB_WSPROXY: database.wsProxy,
+    })
     try {
       const response = await broken.webhooks('/webhooks/100ms', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET },
+        headers: {
+          'content-type': 'application/json',
+          'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET,
+        },
         body: JSON.stringify(webhookSample('peer.join.success')),
       })
       expect(response.status).toBe(503)
@@ -185,15 +242,26 @@ describe('when the database is unreachable', () => {
 describe('guessing the secret', () => {
   test("is slowed down by the app Worker's rate limiter: the 21st failure in a minute is 429", async () => {
     const body = JSON.stringify(webhookSample('peer.join.success'))
-    const headers = { 'x-kulti-webhook-secret': 'guess', 'cf-connecting-ip': '203.0.113.7' }
+    const headers = {
+      'x-kulti-webhook-secret': 'guess',
+      'cf-connecting-ip': '203.0.113.7',
+    }
     const statuses: number[] = []
-    for (let i = 0; i < 20; i++) statuses.push((await deliver(body, headers)).status)
+    for (let i = 0; i < 20; i++)
+      statuses.push((await deliver(body, headers)).status)
     expect(statuses).toEqual(Array(20).fill(401))
     const refused = await deliver(body, headers)
     expect(refused.status).toBe(429)
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
     // Another address and 100ms's own (authenticated) deliveries are unaffected.
-    expect((await deliver(body, { 'x-kulti-webhook-secret': 'guess', 'cf-connecting-ip': '203.0.113.8' })).status).toBe(401)
+    expect(
+      (
+        await deliver(body, {
+          'x-kulti-webhook-secret': 'guess',
+          'cf-connecting-ip': '203.0.113.8',
+        })
+      ).status,
+    ).toBe(401)
     expect((await deliver(body)).status).toBe(200)
   })
 })

@@ -2,7 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const SAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/100ms/webhooks')
+const SAMPLES = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/100ms/webhooks',
+)
 
 export interface WebhookSample {
   id: string
@@ -15,7 +18,9 @@ export interface WebhookSample {
 
 /** 100ms's documented sample of an event type, with a fresh event id (the samples' ids are masked). */
 export function webhookSample(type: string): WebhookSample {
-  const sample = JSON.parse(readFileSync(path.join(SAMPLES, `${type}.json`), 'utf8')) as WebhookSample
+  const sample = JSON.parse(
+    readFileSync(path.join(SAMPLES, `${type}.json`), 'utf8'),
+  ) as WebhookSample
   return { ...sample, id: crypto.randomUUID() }
 }
 

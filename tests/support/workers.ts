@@ -15,7 +15,8 @@ function compatibility(configPath: string) {
   if (!date) throw new Error(`${configPath} has no compatibility_date`)
   return {
     compatibilityDate: date,
-    compatibilityFlags: (flags ?? '').match(/"([^"]+)"/g)?.map((f) => f.slice(1, -1)) ?? [],
+    compatibilityFlags:
+      (flags ?? '').match(/"([^"]+)"/g)?.map((f) => f.slice(1, -1)) ?? [],
   }
 }
 
@@ -55,7 +56,10 @@ export interface RunningWorkers {
  */
 export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
   for (const bundle of [APP_BUNDLE, WEBHOOKS_BUNDLE]) {
-    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` (npm test does it for you)`)
+    if (!existsSync(bundle))
+      throw new Error(
+        `${bundle} is missing: run \`npm run build\` (npm test does it for you)`,
+      )
   }
   const bindings = Object.fromEntries(
     Object.entries({ ...TEST_VARS, ...vars }).filter(
@@ -65,7 +69,7 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
   const lines: string[] = []
   const mf = new Miniflare({
     // Collected so tests can assert what operators would read (and that no secret is in it).
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       for (const stream of [stdout, stderr]) {
         let pending = ''
         stream.on('data', (chunk: Buffer) => {
@@ -82,7 +86,9 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
         modules: [{ type: 'ESModule', path: APP_BUNDLE }],
         ...compatibility('wrangler.toml'),
         bindings,
-        durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true } },
+        durableObjects: {
+          RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
+        },
         r2Buckets: ['BACKUPS'],
       },
       {
@@ -90,7 +96,13 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
         modules: [{ type: 'ESModule', path: WEBHOOKS_BUNDLE }],
         ...compatibility('workers/webhooks/wrangler.toml'),
         bindings,
-        durableObjects: { RATE_LIMITER: { className: 'RateLimiter', scriptName: 'app', useSQLite: true } },
+        durableObjects: {
+          RATE_LIMITER: {
+            className: 'RateLimiter',
+            scriptName: 'app',
+            useSQLite: true,
+          },
+        },
         r2Buckets: ['BACKUPS'],
       },
     ],
@@ -103,10 +115,16 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
     mf,
     // dispatchFetch enters through Miniflare's entry worker like a real request does; a fetch on
     // getWorker()'s proxy would refuse foreign Origin headers itself, before our CSRF check runs.
-    app: (p, init) => mf.dispatchFetch(toUrl(p), init as never) as unknown as Promise<Response>,
-    webhooks: (p, init) => webhooksWorker.fetch(toUrl(p), init as never) as unknown as Promise<Response>,
+    app: (p, init) =>
+      mf.dispatchFetch(toUrl(p), init as never) as unknown as Promise<Response>,
+    webhooks: (p, init) =>
+      webhooksWorker.fetch(
+        toUrl(p),
+        init as never,
+      ) as unknown as Promise<Response>,
     logs: () => [...lines],
-    scheduled: (cron) => appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
+    scheduled: (cron) =>
+      appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
     dispose: () => mf.dispose(),
   }
 }

@@ -10,10 +10,18 @@ const bindings = {
   SMS_PROVIDER: 'outbox',
 } as unknown as Bindings
 
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
+const ctx = {
+  waitUntil() {},
+  passThroughOnException() {},
+  props: {},
+} as unknown as ExecutionContext
 
 function controller(cron: string) {
-  return { cron, scheduledTime: Date.now(), noRetry() {} } as ScheduledController
+  return {
+    cron,
+    scheduledTime: Date.now(),
+    noRetry() {},
+  } as ScheduledController
 }
 
 function job(name: string, crons: string[], run: Job['run']): Job {
@@ -28,8 +36,12 @@ describe('runJobs', () => {
   test('runs every job of the firing cron, even when one of them fails, then reports the failure', async () => {
     const ran: string[] = []
     const logs: string[] = []
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line))
-    vi.spyOn(console, 'error').mockImplementation((line: string) => void logs.push(line))
+    vi.spyOn(console, 'log').mockImplementation(
+      (line: string) => void logs.push(line),
+    )
+    vi.spyOn(console, 'error').mockImplementation(
+      (line: string) => void logs.push(line),
+    )
     const handler = runJobs([
       job('first', ['0 3 * * *'], async () => {
         ran.push('first')
@@ -45,13 +57,26 @@ describe('runJobs', () => {
       }),
     ])
 
-    await expect(handler(controller('0 3 * * *'), bindings, ctx)).rejects.toThrow('scheduled jobs failed: first')
+    await expect(
+      handler(controller('0 3 * * *'), bindings, ctx),
+    ).rejects.toThrow('scheduled jobs failed: first')
     expect(ran.sort()).toEqual(['first', 'second'])
-    const outcomes = logs.map((line) => JSON.parse(line)).filter((entry) => entry.job)
+    const outcomes = logs
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.job)
     expect(outcomes).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'info', msg: 'job succeeded', job: 'second', done: 1 }),
-        expect.objectContaining({ level: 'error', msg: 'job failed', job: 'first' }),
+        expect.objectContaining({
+          level: 'info',
+          msg: 'job succeeded',
+          job: 'second',
+          done: 1,
+        }),
+        expect.objectContaining({
+          level: 'error',
+          msg: 'job failed',
+          job: 'first',
+        }),
       ]),
     )
   })

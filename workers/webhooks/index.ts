@@ -4,7 +4,11 @@ import { recordWebhookEvent } from '../../app/models/webhook-events.server'
 import { createMonitor, log } from '../../app/services/monitoring.server'
 import { enforceRateLimit } from '../../app/services/rate-limit.server'
 import { secretsMatch } from '../../app/utils/constant-time'
-import { getWebhooksEnv, InvalidEnvironmentError, type WebhooksEnv } from '../../app/utils/env.server'
+import {
+  getWebhooksEnv,
+  InvalidEnvironmentError,
+  type WebhooksEnv,
+} from '../../app/utils/env.server'
 import { jsonError, readBodyWithLimit } from '../../app/utils/http.server'
 import { fieldErrors, HmsWebhookEnvelope } from '../../app/utils/validation'
 import type { Bindings } from '../bindings'
@@ -28,7 +32,11 @@ app.use(async (c, next) => {
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error
     console.error(error.message)
-    return jsonError(500, 'misconfigured', 'The webhook receiver is misconfigured. The operators have been alerted.')
+    return jsonError(
+      500,
+      'misconfigured',
+      'The webhook receiver is misconfigured. The operators have been alerted.',
+    )
   }
   await next()
 })
@@ -45,11 +53,19 @@ app.post('/webhooks/100ms', async (c) => {
       if (refusal instanceof Response) return refusal
       throw refusal
     }
-    return jsonError(401, 'unauthorized', `Missing or wrong ${WEBHOOK_SECRET_HEADER} header.`)
+    return jsonError(
+      401,
+      'unauthorized',
+      `Missing or wrong ${WEBHOOK_SECRET_HEADER} header.`,
+    )
   }
   const text = await readBodyWithLimit(c.req.raw, MAX_WEBHOOK_BYTES)
   if (text === null) {
-    return jsonError(400, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES / 1024} KiB.`)
+    return jsonError(
+      400,
+      'payload_too_large',
+      `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES / 1024} KiB.`,
+    )
   }
   let body: unknown
   try {
@@ -59,13 +75,22 @@ app.post('/webhooks/100ms', async (c) => {
   }
   const parsed = HmsWebhookEnvelope.safeParse(body)
   if (!parsed.success) {
-    return jsonError(400, 'invalid_event', 'The body is not a 100ms webhook event.', { fields: fieldErrors(parsed.error) })
+    return jsonError(
+      400,
+      'invalid_event',
+      'The body is not a 100ms webhook event.',
+      { fields: fieldErrors(parsed.error) },
+    )
   }
 
   const database = openRequestDatabase(env)
   try {
     const outcome = await recordWebhookEvent(database.db, parsed.data)
-    log('info', 'webhook received', { eventId: parsed.data.id, type: parsed.data.type, duplicate: outcome.duplicate })
+    log('info', 'webhook received', {
+      eventId: parsed.data.id,
+      type: parsed.data.type,
+      duplicate: outcome.duplicate,
+    })
     return c.json({ received: true, duplicate: outcome.duplicate }, 200)
   } catch (error) {
     createMonitor({
@@ -74,15 +99,29 @@ app.post('/webhooks/100ms', async (c) => {
       release: __BUILD_VERSION__,
       context: c.executionCtx,
       request: c.req.raw,
-    }).captureException(error, { eventId: parsed.data.id, type: parsed.data.type })
+    }).captureException(error, {
+      eventId: parsed.data.id,
+      type: parsed.data.type,
+    })
     // Not a 500: 503 tells 100ms to retry, and nothing was stored (the transaction rolled back).
-    return jsonError(503, 'unavailable', 'The event could not be stored; please retry.', { headers: { 'Retry-After': '5' } })
+    return jsonError(
+      503,
+      'unavailable',
+      'The event could not be stored; please retry.',
+      { headers: { 'Retry-After': '5' } },
+    )
   } finally {
     c.executionCtx.waitUntil(database.close())
   }
 })
 
-app.notFound(() => jsonError(404, 'not_found', 'No such endpoint. Webhooks go to POST /webhooks/100ms.'))
+app.notFound(() =>
+  jsonError(
+    404,
+    'not_found',
+    'No such endpoint. Webhooks go to POST /webhooks/100ms.',
+  ),
+)
 
 app.onError((error, c) => {
   createMonitor({
@@ -94,10 +133,15 @@ app.onError((error, c) => {
   return jsonError(500, 'internal_error', 'Something went wrong on our side.')
 })
 
-async function isAuthorised(given: string | undefined, env: WebhooksEnv): Promise<boolean> {
+async function isAuthorised(
+  given: string | undefined,
+  env: WebhooksEnv,
+): Promise<boolean> {
   if (!given) return false
   const current = await secretsMatch(given, env.HMS_WEBHOOK_SECRET)
-  const next = env.HMS_WEBHOOK_SECRET_NEXT ? await secretsMatch(given, env.HMS_WEBHOOK_SECRET_NEXT) : false
+  const next = env.HMS_WEBHOOK_SECRET_NEXT
+    ? await secretsMatch(given, env.HMS_WEBHOOK_SECRET_NEXT)
+    : false
   return current || next
 }
 
