@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '../support/database'
-import { startWorkers, type RunningWorkers } from '../support/workers'
+import { describe, expect, test } from 'vitest'
+import { startWorkers, useWorkersOnTestDatabase } from '../support/workers'
 
 const SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
@@ -26,25 +25,11 @@ function expectSecurityHeaders(response: Response) {
   expect(csp).toContain("base-uri 'self'")
 }
 
-let database: TestDatabase
-let workers: RunningWorkers
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  workers = await startWorkers({
-    DATABASE_URL: database.databaseUrl,
-    DB_WSPROXY: database.wsProxy,
-  })
-})
-
-afterAll(async () => {
-  await workers?.dispose()
-  await database?.close()
-})
+const stack = useWorkersOnTestDatabase()
 
 describe('the landing page', () => {
   test('renders, with every security header and a CSP nonce that matches each script tag', async () => {
-    const response = await workers.app('/')
+    const response = await stack.workers.app('/')
     expect(response.status).toBe(200)
     expectSecurityHeaders(response)
     const csp = response.headers.get('content-security-policy')!
@@ -61,7 +46,7 @@ describe('the landing page', () => {
   test('every response gets its own nonce', async () => {
     const nonces = await Promise.all(
       [1, 2, 3].map(async () =>
-        (await workers.app('/')).headers.get('content-security-policy'),
+        (await stack.workers.app('/')).headers.get('content-security-policy'),
       ),
     )
     expect(new Set(nonces).size).toBe(3)
@@ -70,7 +55,7 @@ describe('the landing page', () => {
 
 describe('the health endpoint', () => {
   test('reports ok with all three checks when everything is reachable', async () => {
-    const response = await workers.app('/api/health')
+    const response = await stack.workers.app('/api/health')
     expect(response.status).toBe(200)
     expectSecurityHeaders(response)
     expect(response.headers.get('content-type')).toContain('application/json')
@@ -86,7 +71,7 @@ describe('the health endpoint', () => {
 
 describe('an unknown page', () => {
   test('is a 404 page with the security headers', async () => {
-    const response = await workers.app('/no/such/page')
+    const response = await stack.workers.app('/no/such/page')
     expect(response.status).toBe(404)
     expectSecurityHeaders(response)
     expect(await response.text()).toContain('Page not found')
@@ -98,7 +83,7 @@ describe('when the database is unreachable', () => {
     const broken = await startWorkers({
       // Nothing listens on port 9 of loopback: the connection is refused at once.
       DATABASE_URL: 'postgresql://kulti:hunter2-secret@127.0.0.1:9/kulti',
-      DB_WSPROXY: database.wsProxy,
+      DB_WSPROXY: stack.database.wsProxy,
     })
     try {
       const response = await broken.app('/api/health')

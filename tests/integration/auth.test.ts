@@ -1,5 +1,5 @@
 import { createCookie } from '@remix-run/cloudflare'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import {
   clientFor,
   cookieFrom,
@@ -10,29 +10,16 @@ import {
   uniquePhone,
   verify,
 } from '../support/auth'
-import { createTestDatabase, type TestDatabase } from '../support/database'
-import { startWorkers, type RunningWorkers } from '../support/workers'
+import { startWorkers, useWorkersOnTestDatabase } from '../support/workers'
 
 const SESSION_SECRET = 'test-session-secret-0123456789abcdef'
 
-let database: TestDatabase
-let workers: RunningWorkers
 let ipCounter = 0
 /** A fresh client address per test, so the per-IP sending limit only bites where it is tested. */
 const freshIp = () => `203.0.113.${++ipCounter}`
 
-beforeAll(async () => {
-  database = await createTestDatabase()
-  workers = await startWorkers({
-    DATABASE_URL: database.databaseUrl,
-    DB_WSPROXY: database.wsProxy,
-    SESSION_SECRETS: SESSION_SECRET,
-  })
-})
-
-afterAll(async () => {
-  await workers?.dispose()
-  await database?.close()
+const stack = useWorkersOnTestDatabase({
+  SESSION_SECRETS: SESSION_SECRET,
 })
 
 async function errorOf(response: Response) {
@@ -44,7 +31,7 @@ async function errorOf(response: Response) {
 }
 
 async function sessionCount(userId?: string): Promise<number> {
-  const rows = await database.query<{ n: number }>(
+  const rows = await stack.database.query<{ n: number }>(
     userId
       ? 'SELECT count(*)::int AS n FROM auth_sessions WHERE user_id = $1'
       : 'SELECT count(*)::int AS n FROM auth_sessions',
@@ -57,12 +44,12 @@ describe('one-time codes', () => {
   test('the right code signs a new number in and asks for a profile', async () => {
     const phone = uniquePhone()
     const ip = freshIp()
-    const sent = await requestCode(workers, phone, ip)
+    const sent = await requestCode(stack.workers, phone, ip)
     expect(sent.status).toBe(202)
     const response = await verify(
-      workers,
+      stack.workers,
       phone,
-      await latestCode(workers, phone),
+      await latestCode(stack.workers, phone),
       ip,
     )
     expect(response.status).toBe(200)
@@ -80,9 +67,9 @@ describe('one-time codes', () => {
 
   test('codes are stored only as a hash', async () => {
     const phone = uniquePhone()
-    await requestCode(workers, phone, freshIp())
-    const code = await latestCode(workers, phone)
-    const [row] = await database.query<{ code_hash: string }>(
+    await requestCode(stack.workers, phone, freshIp())
+    const code = await latestCode(stack.workers, phone)
+    const [row] = await stack.database.query<{ code_hash: string }>(
       'SELECT code_hash FROM otp_codes WHERE phone = $1',
       [phone],
     )
@@ -93,19 +80,19 @@ describe('one-time codes', () => {
   test('five wrong codes kill the code: the right one no longer works', async () => {
     const phone = uniquePhone()
     const ip = freshIp()
-    await requestCode(workers, phone, ip)
-    const code = await latestCode(workers, phone)
+    await requestCode(stack.workers, phone, ip)
+    const code = await latestCode(stack.workers, phone)
     const wrong = code === '000000' ? '111111' : '000000'
     const messages: string[] = []
     for (let i = 0; i < 5; i++) {
-      const response = await verify(workers, phone, wrong, ip)
+      const response = await verify(stack.workers, phone, wrong, ip)
       expect(response.status).toBe(400)
       messages.push((await errorOf(response)).message)
     }
     expect(messages[0]).toBe('That code is not right. 4 tries left.')
     expect(messages[3]).toBe('That code is not right. 1 try left.')
     expect(messages[4]).toMatch(/Too many wrong tries/)
-    const late = await verify(workers, phone, code, ip)
+    const late = await verify(stack.workers, phone, code, ip)
     expect(late.status).toBe(400)
     expect((await errorOf(late)).code).toBe('code_expired')
     expect(late.headers.get('Set-Cookie')).toBeNull()
@@ -113,13 +100,13 @@ describe('one-time codes', () => {
 
   test('an expired code is refused', async () => {
     const phone = uniquePhone()
-    await requestCode(workers, phone, freshIp())
-    const code = await latestCode(workers, phone)
-    await database.query(
+    await requestCode(stack.workers, phone, freshIp())
+    const code = await latestCode(stack.workers, phone)
+    await stack.database.query(
       "UPDATE otp_codes SET expires_at = now() - interval '1 second' WHERE phone = $1",
       [phone],
     )
-    const response = await verify(workers, phone, code)
+    const response = await verify(stack.workers, phone, code)
     expect(response.status).toBe(400)
     expect((await errorOf(response)).message).toMatch(/expired/)
   })
@@ -127,10 +114,10 @@ describe('one-time codes', () => {
   test('a code works once', async () => {
     const phone = uniquePhone()
     const ip = freshIp()
-    await requestCode(workers, phone, ip)
-    const code = await latestCode(workers, phone)
-    expect((await verify(workers, phone, code, ip)).status).toBe(200)
-    const reused = await verify(workers, phone, code, ip)
+    await requestCode(stack.workers, phone, ip)
+    const code = await latestCode(stack.workers, phone)
+    expect((await verify(stack.workers, phone, code, ip)).status).toBe(200)
+    const reused = await verify(stack.workers, phone, code, ip)
     expect(reused.status).toBe(400)
     expect((await errorOf(reused)).code).toBe('code_expired')
   })
@@ -138,23 +125,23 @@ describe('one-time codes', () => {
   test('a new code invalidates the previous one', async () => {
     const phone = uniquePhone()
     const ip = freshIp()
-    await requestCode(workers, phone, ip)
-    const first = await latestCode(workers, phone)
-    await requestCode(workers, phone, ip)
-    const second = await latestCode(workers, phone)
+    await requestCode(stack.workers, phone, ip)
+    const first = await latestCode(stack.workers, phone)
+    await requestCode(stack.workers, phone, ip)
+    const second = await latestCode(stack.workers, phone)
     if (first !== second)
-      expect((await verify(workers, phone, first, ip)).status).toBe(400)
-    expect((await verify(workers, phone, second, ip)).status).toBe(200)
+      expect((await verify(stack.workers, phone, first, ip)).status).toBe(400)
+    expect((await verify(stack.workers, phone, second, ip)).status).toBe(200)
   })
 
   test('20 simultaneous verifications of the right code create exactly one session', async () => {
     const phone = uniquePhone()
     const ip = freshIp()
-    await requestCode(workers, phone, ip)
-    const code = await latestCode(workers, phone)
+    await requestCode(stack.workers, phone, ip)
+    const code = await latestCode(stack.workers, phone)
     const before = await sessionCount()
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => verify(workers, phone, code, ip)),
+      Array.from({ length: 20 }, () => verify(stack.workers, phone, code, ip)),
     )
     const statuses = responses.map((r) => r.status)
     // The verify limit (10 per 10 minutes per phone) answers some of them with 429 before the database.
@@ -163,7 +150,7 @@ describe('one-time codes', () => {
       true,
     )
     expect(await sessionCount()).toBe(before + 1)
-    const users = await database.query(
+    const users = await stack.database.query(
       'SELECT id FROM users WHERE phone = $1',
       [phone],
     )
@@ -172,9 +159,9 @@ describe('one-time codes', () => {
 
   test('phones in local formats are normalised; anything else is a 400 a person understands', async () => {
     const ip = freshIp()
-    const normalised = await requestCode(workers, '+1 (555) 987-0001', ip)
+    const normalised = await requestCode(stack.workers, '+1 (555) 987-0001', ip)
     expect(normalised.status).toBe(202)
-    expect(await latestCode(workers, '+15559870001')).toMatch(/^\d{6}$/)
+    expect(await latestCode(stack.workers, '+15559870001')).toMatch(/^\d{6}$/)
     for (const bad of [
       '555-1234',
       'call me',
@@ -183,7 +170,7 @@ describe('one-time codes', () => {
       '+1234567890123456',
       '',
     ]) {
-      const response = await requestCode(workers, bad, ip)
+      const response = await requestCode(stack.workers, bad, ip)
       expect(response.status, bad).toBe(400)
       expect((await errorOf(response)).fields?.phone, bad).toMatch(
         /international format|Enter your phone/,
@@ -197,8 +184,8 @@ describe('sending limits', () => {
     const phone = uniquePhone()
     const ip = freshIp()
     for (let i = 0; i < 3; i++)
-      expect((await requestCode(workers, phone, ip)).status).toBe(202)
-    const refused = await requestCode(workers, phone, ip)
+      expect((await requestCode(stack.workers, phone, ip)).status).toBe(202)
+    const refused = await requestCode(stack.workers, phone, ip)
     expect(refused.status).toBe(429)
     const retryAfter = Number(refused.headers.get('Retry-After'))
     expect(retryAfter).toBeGreaterThan(0)
@@ -209,11 +196,15 @@ describe('sending limits', () => {
   test('one address may ask for 10 codes an hour, whatever the numbers', async () => {
     const ip = freshIp()
     for (let i = 0; i < 10; i++)
-      expect((await requestCode(workers, uniquePhone(), ip)).status).toBe(202)
-    expect((await requestCode(workers, uniquePhone(), ip)).status).toBe(429)
-    expect((await requestCode(workers, uniquePhone(), freshIp())).status).toBe(
-      202,
+      expect((await requestCode(stack.workers, uniquePhone(), ip)).status).toBe(
+        202,
+      )
+    expect((await requestCode(stack.workers, uniquePhone(), ip)).status).toBe(
+      429,
     )
+    expect(
+      (await requestCode(stack.workers, uniquePhone(), freshIp())).status,
+    ).toBe(202)
   })
 
   test('verification attempts are limited per phone (10 per 10 minutes)', async () => {
@@ -222,15 +213,15 @@ describe('sending limits', () => {
     const statuses: number[] = []
     // Two codes' worth of wrong guesses: 5 kill each code, the limiter stops the 11th attempt.
     for (let round = 0; round < 2; round++) {
-      await requestCode(workers, phone, ip)
+      await requestCode(stack.workers, phone, ip)
       for (let i = 0; i < 5; i++)
-        statuses.push((await verify(workers, phone, '999999', ip)).status)
+        statuses.push((await verify(stack.workers, phone, '999999', ip)).status)
     }
-    await requestCode(workers, phone, ip)
+    await requestCode(stack.workers, phone, ip)
     const eleventh = await verify(
-      workers,
+      stack.workers,
       phone,
-      await latestCode(workers, phone),
+      await latestCode(stack.workers, phone),
       ip,
     )
     expect(statuses.every((s) => s === 400)).toBe(true)
@@ -241,7 +232,7 @@ describe('sending limits', () => {
 
 describe('session cookies', () => {
   test('a signed-in user reads their own profile; signing out ends the session', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
+    const user = await signUp(stack.workers, { ip: freshIp() })
     const me = await user.get('/api/me')
     expect(me.status).toBe(200)
     expect(((await me.json()) as { user: { id: string } }).user.id).toBe(
@@ -257,8 +248,8 @@ describe('session cookies', () => {
   })
 
   test('a forged, unsigned, tampered or expired cookie counts as signed out', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
-    const [sessionRow] = await database.query<{ id: string }>(
+    const user = await signUp(stack.workers, { ip: freshIp() })
+    const [sessionRow] = await stack.database.query<{ id: string }>(
       'SELECT id FROM auth_sessions WHERE user_id = $1',
       [user.userId],
     )
@@ -273,13 +264,13 @@ describe('session cookies', () => {
       garbage: 'kulti_session=%%%not-a-cookie',
     }
     for (const [kind, cookie] of Object.entries(cookies)) {
-      const response = await workers.app('/api/me', {
+      const response = await stack.workers.app('/api/me', {
         headers: { Cookie: cookie },
       })
       expect(response.status, kind).toBe(401)
     }
     expect((await user.get('/api/me')).status).toBe(200)
-    await database.query(
+    await stack.database.query(
       "UPDATE auth_sessions SET expires_at = now() - interval '1 second' WHERE id = $1",
       [sessionId],
     )
@@ -287,13 +278,13 @@ describe('session cookies', () => {
   })
 
   test('expiry slides forward while the session is used', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
-    await database.query(
+    const user = await signUp(stack.workers, { ip: freshIp() })
+    await stack.database.query(
       "UPDATE auth_sessions SET last_seen_at = now() - interval '1 hour', expires_at = now() + interval '1 day' WHERE user_id = $1",
       [user.userId],
     )
     expect((await user.get('/api/me')).status).toBe(200)
-    const [row] = await database.query<{ days: number }>(
+    const [row] = await stack.database.query<{ days: number }>(
       'SELECT extract(epoch FROM expires_at - now()) / 86400 AS days FROM auth_sessions WHERE user_id = $1',
       [user.userId],
     )
@@ -301,15 +292,15 @@ describe('session cookies', () => {
   })
 
   test('secrets rotate: a cookie signed with the previous secret still works; a retired one does not', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
+    const user = await signUp(stack.workers, { ip: freshIp() })
     const rotated = await startWorkers({
-      DATABASE_URL: database.databaseUrl,
-      DB_WSPROXY: database.wsProxy,
+      DATABASE_URL: stack.database.databaseUrl,
+      DB_WSPROXY: stack.database.wsProxy,
       SESSION_SECRETS: `the-new-session-secret-0123456789,${SESSION_SECRET}`,
     })
     const retired = await startWorkers({
-      DATABASE_URL: database.databaseUrl,
-      DB_WSPROXY: database.wsProxy,
+      DATABASE_URL: stack.database.databaseUrl,
+      DB_WSPROXY: stack.database.wsProxy,
       SESSION_SECRETS: 'the-new-session-secret-0123456789',
     })
     try {
@@ -330,11 +321,11 @@ describe('session cookies', () => {
 
 describe('cross-site requests', () => {
   test('a mutation with a foreign Origin is 403 and changes nothing', async () => {
-    const user = await signUp(workers, {
+    const user = await signUp(stack.workers, {
       ip: freshIp(),
       profile: { username: `x${Date.now() % 1e8}`, displayName: 'Before' },
     })
-    const response = await workers.app(
+    const response = await stack.workers.app(
       '/api/me',
       jsonRequest(
         'PUT',
@@ -351,13 +342,13 @@ describe('cross-site requests', () => {
   })
 
   test('a form post without an Origin (not JSON) is 403; our own Origin is fine', async () => {
-    const form = await workers.app('/api/auth/otp/send', {
+    const form = await stack.workers.app('/api/auth/otp/send', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: 'phone=%2B15550001111',
     })
     expect(form.status).toBe(403)
-    const ours = await workers.app(
+    const ours = await stack.workers.app(
       '/api/auth/otp/send',
       jsonRequest(
         'POST',
@@ -371,7 +362,7 @@ describe('cross-site requests', () => {
 
 describe('profiles', () => {
   test('completing a profile: usernames are unique whatever their case', async () => {
-    const ada = await signUp(workers, { ip: freshIp() })
+    const ada = await signUp(stack.workers, { ip: freshIp() })
     const taken = `ada${Date.now() % 1e6}`
     const first = await ada.send('PUT', '/api/me', {
       username: taken.toUpperCase(),
@@ -382,7 +373,7 @@ describe('profiles', () => {
       ((await first.json()) as { user: { username: string } }).user.username,
     ).toBe(taken)
 
-    const copycat = await signUp(workers, { ip: freshIp() })
+    const copycat = await signUp(stack.workers, { ip: freshIp() })
     const clash = await copycat.send('PUT', '/api/me', {
       username: taken,
       displayName: 'Copy',
@@ -392,7 +383,7 @@ describe('profiles', () => {
   })
 
   test('invalid fields are 400 with a message per field, and nothing changes', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
+    const user = await signUp(stack.workers, { ip: freshIp() })
     const response = await user.send('PUT', '/api/me', {
       username: 'no spaces allowed',
       displayName: 'x'.repeat(51),
@@ -414,7 +405,7 @@ describe('profiles', () => {
   })
 
   test('a new account must pick both a username and a display name', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
+    const user = await signUp(stack.workers, { ip: freshIp() })
     const response = await user.send('PUT', '/api/me', { bio: 'hello' })
     expect(response.status).toBe(400)
     expect(Object.keys((await errorOf(response)).fields ?? {}).sort()).toEqual([
@@ -424,7 +415,7 @@ describe('profiles', () => {
   })
 
   test('unknown fields are dropped: nobody edits their id or credits', async () => {
-    const user = await signUp(workers, {
+    const user = await signUp(stack.workers, {
       ip: freshIp(),
       profile: { username: `u${Date.now() % 1e8}`, displayName: 'U' },
     })
@@ -441,8 +432,8 @@ describe('profiles', () => {
   })
 
   test('prototype-polluting keys and oversized bodies are refused', async () => {
-    const user = await signUp(workers, { ip: freshIp() })
-    const polluted = await workers.app('/api/me', {
+    const user = await signUp(stack.workers, { ip: freshIp() })
+    const polluted = await stack.workers.app('/api/me', {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json', Cookie: user.cookie },
       body: '{"__proto__": {"admin": true}, "bio": "x"}',
@@ -453,7 +444,7 @@ describe('profiles', () => {
   })
 
   test('signed out, /api/me is 401 in the JSON error shape', async () => {
-    const response = await workers.app('/api/me')
+    const response = await stack.workers.app('/api/me')
     expect(response.status).toBe(401)
     expect(await errorOf(response)).toEqual({
       code: 'unauthenticated',
@@ -467,23 +458,25 @@ describe('privacy', () => {
     const phone = uniquePhone()
     const ip = freshIp()
     const bodies: string[] = []
-    const sent = await requestCode(workers, phone, ip)
+    const sent = await requestCode(stack.workers, phone, ip)
     bodies.push(await sent.text())
-    const code = await latestCode(workers, phone)
+    const code = await latestCode(stack.workers, phone)
     const wrong = await verify(
-      workers,
+      stack.workers,
       phone,
       code === '123456' ? '654321' : '123456',
       ip,
     )
     bodies.push(await wrong.text())
-    const verified = await verify(workers, phone, code, ip)
+    const verified = await verify(stack.workers, phone, code, ip)
     const cookie = cookieFrom(verified)
     bodies.push(await verified.text())
-    const me = await workers.app('/api/me', { headers: { Cookie: cookie } })
+    const me = await stack.workers.app('/api/me', {
+      headers: { Cookie: cookie },
+    })
     bodies.push(await me.text())
     await new Promise((resolve) => setTimeout(resolve, 200))
-    const logs = workers.logs()
+    const logs = stack.workers.logs()
     expect(logs.some((line) => line.includes('sign-in code sent'))).toBe(true)
     for (const text of [...bodies, ...logs]) {
       expect(text).not.toContain(code)
@@ -496,15 +489,15 @@ describe('privacy', () => {
 describe('the SMS outbox', () => {
   test('cannot be enabled in production: the deployment refuses to run and no code is "sent"', async () => {
     const production = await startWorkers({
-      DATABASE_URL: database.databaseUrl,
-      DB_WSPROXY: database.wsProxy,
+      DATABASE_URL: stack.database.databaseUrl,
+      DB_WSPROXY: stack.database.wsProxy,
       ENVIRONMENT: 'production',
       SMS_PROVIDER: 'outbox',
       SESSION_SECRETS: 'a-production-grade-session-secret-0123456789',
       OTP_SECRET: 'a-production-grade-otp-secret-0123456789',
     })
     try {
-      const before = await database.query<{ n: number }>(
+      const before = await stack.database.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM sms_outbox',
       )
       const send = await production.app(
@@ -515,7 +508,7 @@ describe('the SMS outbox', () => {
       expect((await errorOf(send)).code).toBe('misconfigured')
       expect((await production.app('/dev/outbox.json')).status).not.toBe(200)
       expect((await production.app('/dev/outbox')).status).not.toBe(200)
-      const after = await database.query<{ n: number }>(
+      const after = await stack.database.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM sms_outbox',
       )
       expect(after[0]!.n).toBe(before[0]!.n)
@@ -529,8 +522,8 @@ describe('the SMS outbox', () => {
 
   test('is 404 whenever another provider is active', async () => {
     const twilio = await startWorkers({
-      DATABASE_URL: database.databaseUrl,
-      DB_WSPROXY: database.wsProxy,
+      DATABASE_URL: stack.database.databaseUrl,
+      DB_WSPROXY: stack.database.wsProxy,
       SMS_PROVIDER: 'twilio',
       TWILIO_ACCOUNT_SID: 'AC' + '0'.repeat(32),
       TWILIO_AUTH_TOKEN: 'not-used-in-this-test-000',

@@ -1,27 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '../support/database'
-import { startWorkers, type RunningWorkers } from '../support/workers'
+import { beforeEach, describe, expect, test } from 'vitest'
+import { useWorkersOnTestDatabase } from '../support/workers'
 
 const DAILY = '0 3 * * *'
 
-let database: TestDatabase
-let workers: RunningWorkers
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  workers = await startWorkers({
-    DATABASE_URL: database.databaseUrl,
-    DB_WSPROXY: database.wsProxy,
-  })
-})
-
-afterAll(async () => {
-  await workers?.dispose()
-  await database?.close()
-})
+const stack = useWorkersOnTestDatabase()
 
 beforeEach(async () => {
-  await database.query('DELETE FROM webhook_events')
+  await stack.database.query('DELETE FROM webhook_events')
 })
 
 /** Inserts `count` events received `daysAgo` days ago, applied or not. */
@@ -31,7 +16,7 @@ async function insertEvents(
   daysAgo: number,
   applied: boolean,
 ) {
-  await database.query(
+  await stack.database.query(
     `INSERT INTO webhook_events (event_id, type, occurred_at, payload, received_at, applied_at)
      SELECT $1 || n, 'peer.join.success', now() - make_interval(days => $2), '{}'::jsonb,
             now() - make_interval(days => $2), CASE WHEN $3 THEN now() - make_interval(days => $2) END
@@ -41,7 +26,7 @@ async function insertEvents(
 }
 
 async function remaining(): Promise<string[]> {
-  const rows = await database.query<{ event_id: string }>(
+  const rows = await stack.database.query<{ event_id: string }>(
     'SELECT event_id FROM webhook_events ORDER BY event_id',
   )
   return rows.map((r) => r.event_id)
@@ -53,7 +38,7 @@ describe('the daily scheduled run', () => {
     await insertEvents('old-unapplied-', 1, 45, false)
     await insertEvents('recent-applied-', 2, 29, true)
 
-    const result = await workers.scheduled(DAILY)
+    const result = await stack.workers.scheduled(DAILY)
     expect(result.outcome).toBe('ok')
     expect(await remaining()).toEqual([
       'old-unapplied-1',
@@ -62,7 +47,7 @@ describe('the daily scheduled run', () => {
     ])
 
     // Running it again is safe and changes nothing.
-    expect((await workers.scheduled(DAILY)).outcome).toBe('ok')
+    expect((await stack.workers.scheduled(DAILY)).outcome).toBe('ok')
     expect(await remaining()).toEqual([
       'old-unapplied-1',
       'recent-applied-1',
@@ -73,7 +58,7 @@ describe('the daily scheduled run', () => {
   test('prunes more than one batch', async () => {
     await insertEvents('bulk-', 2_500, 60, true)
     await insertEvents('keep-', 1, 1, true)
-    expect((await workers.scheduled(DAILY)).outcome).toBe('ok')
+    expect((await stack.workers.scheduled(DAILY)).outcome).toBe('ok')
     expect(await remaining()).toEqual(['keep-1'])
   })
 })

@@ -1,47 +1,40 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { jsonRequest, uniquePhone, verify } from '../support/auth'
-import { createTestDatabase, type TestDatabase } from '../support/database'
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio'
-import { startWorkers, type RunningWorkers } from '../support/workers'
+import { useWorkersOnTestDatabase } from '../support/workers'
 
 // The Twilio provider, end to end against a local stand-in for Twilio's Messages API.
-let database: TestDatabase
 let twilio: FakeTwilio
-let workers: RunningWorkers
 let ip = 0
 
 beforeAll(async () => {
-  database = await createTestDatabase()
   twilio = await startFakeTwilio()
-  workers = await startWorkers({
-    DATABASE_URL: database.databaseUrl,
-    DB_WSPROXY: database.wsProxy,
-    SMS_PROVIDER: 'twilio',
-    TWILIO_API_BASE: twilio.url,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_FROM: '+15005550006',
-  })
 })
 
 afterAll(async () => {
-  await workers?.dispose()
   await twilio?.close()
-  await database?.close()
 })
+
+const stack = useWorkersOnTestDatabase(() => ({
+  SMS_PROVIDER: 'twilio',
+  TWILIO_API_BASE: twilio.url,
+  TWILIO_ACCOUNT_SID: twilio.accountSid,
+  TWILIO_AUTH_TOKEN: twilio.authToken,
+  TWILIO_FROM: '+15005550006',
+}))
 
 beforeEach(() => {
   twilio.messages.length = 0
 })
 
 const send = (phone: string) =>
-  workers.app(
+  stack.workers.app(
     '/api/auth/otp/send',
     jsonRequest('POST', { phone }, { 'CF-Connecting-IP': `192.0.2.${++ip}` }),
   )
 
 async function liveCodes(phone: string): Promise<number> {
-  const rows = await database.query<{ n: number }>(
+  const rows = await stack.database.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM otp_codes WHERE phone = $1',
     [phone],
   )
@@ -61,7 +54,7 @@ describe('sign-in codes by Twilio', () => {
     })
     const code = /\b(\d{6})\b/.exec(message!.body)?.[1]
     expect(code).toBeTruthy()
-    expect((await verify(workers, phone, code!)).status).toBe(200)
+    expect((await verify(stack.workers, phone, code!)).status).toBe(200)
   })
 
   test('a number Twilio refuses is a 400 on the phone field, and no code is left behind', async () => {
@@ -102,6 +95,6 @@ describe('sign-in codes by Twilio', () => {
     twilio.failNext(500, 20500, 'failure')
     expect((await send(phone)).status).toBe(503)
     // The new code replaced the old one before the text failed; neither works now.
-    expect((await verify(workers, phone, firstCode)).status).toBe(400)
+    expect((await verify(stack.workers, phone, firstCode)).status).toBe(400)
   })
 })

@@ -1,40 +1,26 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '../support/database'
+import { beforeEach, describe, expect, test } from 'vitest'
 import { allWebhookSamples, webhookSample } from '../support/webhook-samples'
 import {
   startWorkers,
   TEST_WEBHOOK_SECRET,
-  type RunningWorkers,
+  useWorkersOnTestDatabase,
 } from '../support/workers'
 
 const NEXT_SECRET = 'the-next-webhook-secret-rotating-in'
 
-let database: TestDatabase
-let workers: RunningWorkers
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  workers = await startWorkers({
-    DATABASE_URL: database.databaseUrl,
-    DB_WSPROXY: database.wsProxy,
-    HMS_WEBHOOK_SECRET_NEXT: NEXT_SECRET,
-  })
-})
-
-afterAll(async () => {
-  await workers?.dispose()
-  await database?.close()
+const stack = useWorkersOnTestDatabase({
+  HMS_WEBHOOK_SECRET_NEXT: NEXT_SECRET,
 })
 
 beforeEach(async () => {
-  await database.query('DELETE FROM webhook_events')
+  await stack.database.query('DELETE FROM webhook_events')
 })
 
 function deliver(
   body: string | ReadableStream,
   headers: Record<string, string> = {},
 ) {
-  return workers.webhooks('/webhooks/100ms', {
+  return stack.workers.webhooks('/webhooks/100ms', {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -47,7 +33,7 @@ function deliver(
 }
 
 async function storedEvents() {
-  return database.query<{
+  return stack.database.query<{
     event_id: string
     type: string
     applied_at: Date | null
@@ -220,7 +206,7 @@ describe('when the database is unreachable', () => {
   test('the answer is 503 so 100ms retries', async () => {
     const broken = await startWorkers({
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:9/kulti',
-      DB_WSPROXY: database.wsProxy,
+      DB_WSPROXY: stack.database.wsProxy,
     })
     try {
       const response = await broken.webhooks('/webhooks/100ms', {

@@ -1,4 +1,6 @@
 import { Miniflare } from 'miniflare'
+import { afterAll, beforeAll } from 'vitest'
+import { createTestDatabase, type TestDatabase } from './database'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,7 +71,10 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
   const lines: string[] = []
   const mf = new Miniflare({
     // Collected so tests can assert what operators would read (and that no secret is in it).
-    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+    handleRuntimeStdio(
+      stdout: NodeJS.ReadableStream,
+      stderr: NodeJS.ReadableStream,
+    ) {
       for (const stream of [stdout, stderr]) {
         let pending = ''
         stream.on('data', (chunk: Buffer) => {
@@ -126,5 +131,47 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
     scheduled: (cron) =>
       appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
     dispose: () => mf.dispose(),
+  }
+}
+
+export interface WorkersOnDatabase {
+  readonly database: TestDatabase
+  readonly workers: RunningWorkers
+}
+
+/**
+ * Registers vitest hooks that give the test file its own migrated database and both Workers on it.
+ * Read `.database` and `.workers` inside tests (they exist once beforeAll ran). `vars` may be a
+ * function, called in beforeAll, for values that exist only then (a fake's URL).
+ */
+export function useWorkersOnTestDatabase(
+  vars:
+    | Record<string, string | undefined>
+    | (() => Record<string, string | undefined>) = {},
+): WorkersOnDatabase {
+  const state: { database?: TestDatabase; workers?: RunningWorkers } = {}
+  beforeAll(async () => {
+    state.database = await createTestDatabase()
+    state.workers = await startWorkers({
+      DATABASE_URL: state.database.databaseUrl,
+      DB_WSPROXY: state.database.wsProxy,
+      ...(typeof vars === 'function' ? vars() : vars),
+    })
+  })
+  afterAll(async () => {
+    await state.workers?.dispose()
+    await state.database?.close()
+  })
+  return {
+    get database() {
+      if (!state.database)
+        throw new Error('the test database exists only once beforeAll ran')
+      return state.database
+    },
+    get workers() {
+      if (!state.workers)
+        throw new Error('the Workers exist only once beforeAll ran')
+      return state.workers
+    },
   }
 }
