@@ -1,5 +1,10 @@
-import type { LinksFunction, MetaFunction } from '@remix-run/cloudflare'
+import type {
+  LinksFunction,
+  LoaderFunctionArgs,
+  MetaFunction,
+} from '@remix-run/cloudflare'
 import {
+  Form,
   isRouteErrorResponse,
   Link,
   Links,
@@ -7,11 +12,14 @@ import {
   Outlet,
   Scripts,
   ScrollRestoration,
+  useLocation,
   useRouteError,
+  useRouteLoaderData,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import styles from './styles/app.css'
 import { useNonce } from './utils/nonce'
+import { getUser } from './utils/session.server'
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: styles },
@@ -20,11 +28,27 @@ export const links: LinksFunction = () => [
 
 export const meta: MetaFunction = () => [
   { title: 'Kulti — build software live, together' },
-  { name: 'description', content: 'Host live building sessions, share your screen, and learn from people shipping in the open.' },
+  {
+    name: 'description',
+    content:
+      'Host live building sessions, share your screen, and learn from people shipping in the open.',
+  },
 ]
+
+/** Who is signed in, for the header: just enough to name them, never the phone number. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await getUser(request, context)
+  return {
+    user: user
+      ? { username: user.username, displayName: user.displayName }
+      : null,
+  }
+}
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce()
+  // Layout also renders the error page, when the root loader may not have run.
+  const data = useRouteLoaderData<typeof loader>('root')
   return (
     <html lang="en">
       <head>
@@ -34,7 +58,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body>
-        <SiteHeader />
+        <SiteHeader user={data?.user ?? null} />
         <main className="page">{children}</main>
         <SiteFooter />
         <ScrollRestoration nonce={nonce} />
@@ -45,10 +69,25 @@ export function Layout({ children }: { children: ReactNode }) {
 }
 
 export default function App() {
-  return <Outlet />
+  const { pathname, search } = useLocation()
+  // Deleting an account signs the person out and lands here; the landing page itself knows nothing of it.
+  const accountDeleted =
+    pathname === '/' && new URLSearchParams(search).get('deleted') === '1'
+  return (
+    <>
+      {accountDeleted ? (
+        <p className="notice" role="status">
+          Your account has been deleted. Thanks for building with us.
+        </p>
+      ) : null}
+      <Outlet />
+    </>
+  )
 }
 
-function SiteHeader() {
+type HeaderUser = { username: string | null; displayName: string | null }
+
+function SiteHeader({ user }: { user: HeaderUser | null }) {
   return (
     <header className="site-header">
       <Link to="/" className="brand" aria-label="Kulti home">
@@ -57,10 +96,38 @@ function SiteHeader() {
         </span>
         Kulti
       </Link>
-      <nav aria-label="Main">
-        <Link to="/login" className="button button-small">
-          Sign in
-        </Link>
+      <nav aria-label="Main" className="site-nav">
+        {user ? (
+          <>
+            {user.username && user.displayName ? (
+              <>
+                <Link to="/dashboard" className="nav-link nav-user">
+                  {user.displayName}
+                </Link>
+                <Link to="/settings" className="nav-link">
+                  Settings
+                </Link>
+              </>
+            ) : (
+              // A new account has no name yet; everything else waits until it has one.
+              <Link to="/welcome" className="nav-link">
+                Finish signing up
+              </Link>
+            )}
+            <Form method="post" action="/logout" className="inline-form">
+              <button
+                type="submit"
+                className="button button-small button-ghost"
+              >
+                Sign out
+              </button>
+            </Form>
+          </>
+        ) : (
+          <Link to="/login" className="button button-small">
+            Sign in
+          </Link>
+        )}
       </nav>
     </header>
   )

@@ -65,19 +65,23 @@ export function clearSessionCookie(
   return sessionCookie(request, context).serialize('', { maxAge: 0 })
 }
 
-const userCache = new WeakMap<Request, Promise<User | null>>()
+// Keyed by the load context, which all loaders of one request share (Remix gives each loader its
+// own Request object). Only reads are cached: in a form POST without JavaScript the action and
+// then the loaders run in one request, and the loaders must see what the action changed.
+const userCache = new WeakMap<AppLoadContext, Promise<User | null>>()
 
 /** The signed-in user, or null. Looked up once per request however many loaders ask. */
 export function getUser(
   request: Request,
   context: AppLoadContext,
 ): Promise<User | null> {
-  let user = userCache.get(request)
+  const cacheable = request.method === 'GET' || request.method === 'HEAD'
+  let user = cacheable ? userCache.get(context) : undefined
   if (!user) {
     user = getSessionId(request, context).then((id) =>
       id ? getSessionUser(getDb(context), id) : null,
     )
-    userCache.set(request, user)
+    if (cacheable) userCache.set(context, user)
   }
   return user
 }

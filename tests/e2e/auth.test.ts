@@ -323,6 +323,31 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await context.close()
   }, 120_000)
 
+  test('a fourth code for one number within 10 minutes says when to try again', async () => {
+    // Without JavaScript there is no countdown, so the server's limit is what the person meets.
+    const context = await browser!.newContext({ javaScriptEnabled: false })
+    const page = await context.newPage()
+    await page.goto(new URL('/login', stack.appUrl).href)
+    await page.getByLabel('Phone number').fill(uniquePhone())
+    await page.getByRole('button', { name: 'Text me a code' }).click()
+    for (let sent = 1; sent < 3; sent++) {
+      await page.getByRole('button', { name: 'Resend code' }).click()
+      await page.getByRole('heading', { name: 'Enter your code' }).waitFor()
+    }
+    await expect(page.locator('.form-error').count()).resolves.toBe(0)
+    await page.getByRole('button', { name: 'Resend code' }).click()
+    const alert = page.getByRole('alert')
+    await alert.waitFor()
+    await expect(alert.textContent()).resolves.toMatch(
+      /^Too many attempts\. Try again in \d+ (minute|second)s?\.$/,
+    )
+    // Still on the code step: the codes already sent keep working.
+    await expect(page.getByLabel('6-digit code').isVisible()).resolves.toBe(
+      true,
+    )
+    await context.close()
+  })
+
   test("a second user sees only their own settings, and only the first user's public profile", async () => {
     const firstPhone = uniquePhone()
     const first = {

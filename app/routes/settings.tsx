@@ -1,0 +1,267 @@
+import {
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/cloudflare'
+import {
+  Form,
+  Link,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+} from '@remix-run/react'
+import { useState } from 'react'
+import { deleteAllAuthSessions } from '../models/auth-sessions.server'
+import { DomainError } from '../models/errors'
+import { deleteAccount, toMe, updateProfile } from '../models/users.server'
+import { getDb } from '../utils/context.server'
+import { parseForm, ProfileForm } from '../utils/forms.server'
+import { clearSessionCookie, requireUser } from '../utils/session.server'
+
+export const meta: MetaFunction = () => [{ title: 'Settings — Kulti' }]
+
+const BIO_MAX = 280
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context)
+  return { me: toMe(user) }
+}
+
+type ActionData = {
+  intent: 'profile' | 'delete'
+  saved?: boolean
+  values?: Record<string, string>
+  errors: Record<string, string>
+}
+
+export async function action({
+  request,
+  context,
+}: ActionFunctionArgs): Promise<ActionData> {
+  const user = await requireUser(request, context)
+  const db = getDb(context)
+  const form = await request.formData()
+  const intent = form.get('intent')
+
+  if (intent === 'profile') {
+    const values = {
+      displayName: String(form.get('displayName') ?? ''),
+      bio: String(form.get('bio') ?? ''),
+      avatarUrl: String(form.get('avatarUrl') ?? ''),
+    }
+    const input = parseForm(ProfileForm, values)
+    if (!input.ok) return { intent, values, errors: input.errors }
+    try {
+      await updateProfile(db, user.id, input.data)
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error
+      return { intent, values, errors: error.fields ?? { form: error.message } }
+    }
+    return { intent, saved: true, errors: {} }
+  }
+
+  if (intent === 'signout-everywhere') {
+    await deleteAllAuthSessions(db, user.id)
+    throw redirect('/login', {
+      headers: { 'Set-Cookie': await clearSessionCookie(request, context) },
+    })
+  }
+
+  if (intent === 'delete') {
+    // Typing the exact username is the safeguard against a stray click; nothing happens otherwise.
+    if (String(form.get('confirm') ?? '').trim() !== user.username) {
+      return {
+        intent,
+        errors: {
+          confirm: `Type your username, ${user.username}, exactly as shown to confirm.`,
+        },
+      }
+    }
+    await deleteAccount(db, user.id)
+    throw redirect('/?deleted=1', {
+      headers: { 'Set-Cookie': await clearSessionCookie(request, context) },
+    })
+  }
+
+  throw new Response('Unknown form intent', { status: 400 })
+}
+
+export default function Settings() {
+  const { me } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const profile = actionData?.intent === 'profile' ? actionData : undefined
+  const deletion = actionData?.intent === 'delete' ? actionData : undefined
+  const errors = profile?.errors ?? {}
+  const values = profile?.values ?? {
+    displayName: me.displayName ?? '',
+    bio: me.bio,
+    avatarUrl: me.avatarUrl ?? '',
+  }
+  const [bioLength, setBioLength] = useState(values.bio?.length ?? 0)
+  const navigation = useNavigation()
+  const submitting = (intent: string) =>
+    navigation.state === 'submitting' &&
+    navigation.formData?.get('intent') === intent
+
+  return (
+    <div className="settings">
+      <h1>Settings</h1>
+
+      <section className="card" aria-labelledby="profile-heading">
+        <h2 id="profile-heading">Profile</h2>
+        <p className="muted">
+          Signed in as <strong>@{me.username}</strong>. Your public profile is
+          at <Link to={`/u/${me.username}`}>/u/{me.username}</Link>.
+        </p>
+        <Form method="post" className="stack">
+          {errors.form ? (
+            <p className="form-error" role="alert">
+              {errors.form}
+            </p>
+          ) : null}
+          {profile?.saved ? (
+            <p className="form-success" role="status">
+              Your profile is saved.
+            </p>
+          ) : null}
+          <div className="field">
+            <label htmlFor="displayName">Display name</label>
+            <input
+              id="displayName"
+              name="displayName"
+              type="text"
+              autoComplete="name"
+              required
+              maxLength={50}
+              defaultValue={values.displayName}
+              aria-invalid={errors.displayName ? true : undefined}
+              aria-describedby={
+                errors.displayName ? 'displayName-error' : undefined
+              }
+            />
+            <FieldError id="displayName-error" message={errors.displayName} />
+          </div>
+          <div className="field">
+            <label htmlFor="bio">Bio</label>
+            <textarea
+              id="bio"
+              name="bio"
+              rows={4}
+              maxLength={BIO_MAX}
+              defaultValue={values.bio}
+              onChange={(event) =>
+                setBioLength(event.currentTarget.value.length)
+              }
+              aria-invalid={errors.bio ? true : undefined}
+              aria-describedby={
+                errors.bio ? 'bio-error bio-count' : 'bio-count'
+              }
+            />
+            <p id="bio-count" className="hint">
+              {bioLength} / {BIO_MAX} characters
+            </p>
+            <FieldError id="bio-error" message={errors.bio} />
+          </div>
+          <div className="field">
+            <label htmlFor="avatarUrl">Avatar URL</label>
+            <input
+              id="avatarUrl"
+              name="avatarUrl"
+              type="url"
+              inputMode="url"
+              pattern="https://.+"
+              placeholder="https://…"
+              defaultValue={values.avatarUrl}
+              aria-invalid={errors.avatarUrl ? true : undefined}
+              aria-describedby={
+                errors.avatarUrl
+                  ? 'avatarUrl-error avatarUrl-hint'
+                  : 'avatarUrl-hint'
+              }
+            />
+            <p id="avatarUrl-hint" className="hint">
+              An https:// link to an image. Leave it empty for no avatar.
+            </p>
+            <FieldError id="avatarUrl-error" message={errors.avatarUrl} />
+          </div>
+          <button
+            type="submit"
+            name="intent"
+            value="profile"
+            className="button"
+            disabled={submitting('profile')}
+          >
+            {submitting('profile') ? 'Saving…' : 'Save profile'}
+          </button>
+        </Form>
+      </section>
+
+      <section className="card" aria-labelledby="sessions-heading">
+        <h2 id="sessions-heading">Sign out everywhere</h2>
+        <p className="muted">
+          Signs you out on every device and browser, this one included. Use it
+          if you lost a device or signed in somewhere you should not have.
+        </p>
+        <Form method="post">
+          <button
+            type="submit"
+            name="intent"
+            value="signout-everywhere"
+            className="button button-ghost"
+            disabled={submitting('signout-everywhere')}
+          >
+            Sign out everywhere
+          </button>
+        </Form>
+      </section>
+
+      <section className="card card-danger" aria-labelledby="delete-heading">
+        <h2 id="delete-heading">Delete account</h2>
+        <p className="muted">
+          This removes your profile, phone number and sign-ins for good. It
+          cannot be undone.
+        </p>
+        <Form method="post" className="stack">
+          <div className="field">
+            <label htmlFor="confirm">
+              Type your username, <strong>{me.username}</strong>, to confirm
+            </label>
+            <input
+              id="confirm"
+              name="confirm"
+              type="text"
+              autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              required
+              aria-invalid={deletion?.errors.confirm ? true : undefined}
+              aria-describedby={
+                deletion?.errors.confirm ? 'confirm-error' : undefined
+              }
+            />
+            <FieldError id="confirm-error" message={deletion?.errors.confirm} />
+          </div>
+          <button
+            type="submit"
+            name="intent"
+            value="delete"
+            className="button button-danger"
+            disabled={submitting('delete')}
+          >
+            {submitting('delete') ? 'Deleting…' : 'Delete my account'}
+          </button>
+        </Form>
+      </section>
+    </div>
+  )
+}
+
+function FieldError({ id, message }: { id: string; message?: string }) {
+  if (!message) return null
+  return (
+    <p id={id} className="field-error">
+      {message}
+    </p>
+  )
+}
