@@ -21,9 +21,11 @@ done
 echo "health: $health"
 case "$health" in *'"status":"ok"'*) ;; *) echo "npm run dev never became healthy:"; tail -50 "$log"; exit 1 ;; esac
 for check in database storage rateLimiter; do
-  echo "$health" | grep -q "\"$check\":{\"status\":\"ok\"" || { echo "check $check is not ok"; exit 1; }
+  case "$health" in *"\"$check\":{\"status\":\"ok\""*) ;; *) echo "check $check is not ok"; exit 1 ;; esac
 done
-curl -fsS http://127.0.0.1:8787/ | grep -q 'Build software in the open' || { echo "landing page missing"; exit 1; }
+# Read the whole page first: `curl | grep -q` fails under pipefail when grep stops reading early.
+landing=$(curl -fsS http://127.0.0.1:8787/)
+case "$landing" in *'Build software in the open'*) ;; *) echo "landing page missing"; exit 1 ;; esac
 
 kill -INT -- "-$pid"
 trap - EXIT

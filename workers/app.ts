@@ -10,6 +10,7 @@ import { createMonitor } from '../app/services/monitoring.server'
 import { getAppEnv, InvalidEnvironmentError } from '../app/utils/env.server'
 import { jsonError } from '../app/utils/http.server'
 import type { Bindings } from './bindings'
+import { limitRequestBody } from './body-limit'
 import { refuseCrossSiteMutation } from './csrf'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
@@ -68,6 +69,8 @@ async function handleRequest(
   })
   const refusal = refuseCrossSiteMutation(request, env.APP_URL)
   if (refusal) return refusal
+  const limited = await limitRequestBody(request)
+  if (limited instanceof Response) return limited
   const database = openRequestDatabase(env)
   const context: AppLoadContext = {
     cloudflare: { env: bindings, ctx },
@@ -79,7 +82,7 @@ async function handleRequest(
     version: __BUILD_VERSION__,
   }
   try {
-    return await handleRemix(request, context)
+    return await handleRemix(limited, context)
   } catch (error) {
     monitor.captureException(error, {
       requestId,

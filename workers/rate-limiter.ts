@@ -7,7 +7,7 @@ import {
 import type { Bindings } from './bindings'
 
 /**
- * One object per limited key (`otp:phone:+15551234567`, `tip:user:<id>` …). GCRA keeps a single
+ * One object per limited key, named `<policy>:<subject>` (`otp-send-phone:+15551234567`, `tip:<user id>` …). GCRA keeps a single
  * "theoretical arrival time" per key, so the state is one row and Retry-After is exact. The object
  * runs one request at a time and SQLite storage is synchronous, so concurrent calls cannot race.
  */

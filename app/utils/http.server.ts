@@ -24,15 +24,15 @@ export function jsonError(
 /**
  * Reads at most `maxBytes` of a body, without trusting Content-Length; null when it is larger.
  * An oversized body is still drained up to 4× the limit (and discarded), so a client that streams
- * it gets our 400 instead of a connection reset; beyond that the stream is cut off.
+ * it gets our answer instead of a connection reset; beyond that the stream is cut off.
  */
-export async function readBodyWithLimit(
+export async function readBytesWithLimit(
   request: Request,
   maxBytes: number,
-): Promise<string | null> {
+): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(request.headers.get('Content-Length') ?? NaN)
   if (Number.isFinite(declared) && declared > maxBytes) return null
-  if (!request.body) return ''
+  if (!request.body) return new Uint8Array(0)
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
@@ -53,7 +53,16 @@ export async function readBodyWithLimit(
     bytes.set(chunk, offset)
     offset += chunk.byteLength
   }
-  return new TextDecoder().decode(bytes)
+  return bytes
+}
+
+/** `readBytesWithLimit`, decoded as UTF-8 text. */
+export async function readBodyWithLimit(
+  request: Request,
+  maxBytes: number,
+): Promise<string | null> {
+  const bytes = await readBytesWithLimit(request, maxBytes)
+  return bytes === null ? null : new TextDecoder().decode(bytes)
 }
 
 /** Throws a 405 naming the allowed method when a resource route is called with another one. */

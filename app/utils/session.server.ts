@@ -3,15 +3,17 @@ import {
   redirect,
   type AppLoadContext,
 } from '@remix-run/cloudflare'
-import {
-  getSessionUser,
-  SESSION_TTL_DAYS,
-} from '../models/auth-sessions.server'
+import { getSessionUser } from '../models/auth-sessions.server'
 import { needsProfile, type User } from '../models/users.server'
 import { getDb } from './context.server'
 import { jsonError } from './http.server'
 
 export const SESSION_COOKIE = 'kulti_session'
+
+// The session row decides validity: it expires after SESSION_TTL_DAYS without use and slides on
+// every visit. The cookie only has to outlive that, so it gets the longest lifetime browsers keep
+// (400 days); re-sending it on each visit just to slide its Max-Age would cost a header per page.
+const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60
 
 /**
  * The session cookie: httpOnly, SameSite=Lax, signed (HMAC-SHA256) with the first of
@@ -29,7 +31,7 @@ function sessionCookie(request: Request, context: AppLoadContext) {
     sameSite: 'lax',
     secure: !isLocalHttp,
     path: '/',
-    maxAge: SESSION_TTL_DAYS * 24 * 60 * 60,
+    maxAge: COOKIE_MAX_AGE_SECONDS,
   })
 }
 

@@ -62,3 +62,31 @@ describe('the daily scheduled run', () => {
     expect(await remaining()).toEqual(['keep-1'])
   })
 })
+
+describe('expired sign-in codes and sessions', () => {
+  test('are deleted by the daily run; live ones stay', async () => {
+    const [user] = await stack.database.query<{ id: string }>(
+      "INSERT INTO users (phone, username, display_name) VALUES ('+15550009999', 'cron_user', 'Cron') RETURNING id",
+    )
+    await stack.database.query(
+      `INSERT INTO otp_codes (phone, code_hash, expires_at) VALUES
+         ('+15550001001', 'h1', now() - interval '1 minute'),
+         ('+15550001002', 'h2', now() + interval '5 minutes')`,
+    )
+    await stack.database.query(
+      `INSERT INTO auth_sessions (id, user_id, expires_at) VALUES
+         ('expired-session', $1, now() - interval '1 day'),
+         ('live-session', $1, now() + interval '29 days')`,
+      [user!.id],
+    )
+    expect((await stack.workers.scheduled(DAILY)).outcome).toBe('ok')
+    const codes = await stack.database.query<{ phone: string }>(
+      'SELECT phone FROM otp_codes ORDER BY phone',
+    )
+    const sessions = await stack.database.query<{ id: string }>(
+      'SELECT id FROM auth_sessions ORDER BY id',
+    )
+    expect(codes.map((c) => c.phone)).toEqual(['+15550001002'])
+    expect(sessions.map((s) => s.id)).toEqual(['live-session'])
+  })
+})

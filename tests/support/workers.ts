@@ -22,6 +22,9 @@ function compatibility(configPath: string) {
   }
 }
 
+/** The address tests pretend the app is served at (also the Origin of its own forms). */
+export const BASE_URL = 'http://127.0.0.1:8787'
+
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef'
 
 /** What every test deployment runs with, unless a test overrides it. */
@@ -84,6 +87,9 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
         })
       }
     },
+    // Requests reach the Worker with `Host: 127.0.0.1:8787`, matching their URL as a real request's
+    // would (otherwise Miniflare's own port); Remix compares it with the Origin of form posts.
+    upstream: BASE_URL,
     workers: [
       {
         name: 'app',
@@ -115,7 +121,7 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
   await mf.ready
   const appWorker = await mf.getWorker('app')
   const webhooksWorker = await mf.getWorker('webhooks')
-  const toUrl = (p: string) => new URL(p, 'http://127.0.0.1:8787').toString()
+  const toUrl = (p: string) => new URL(p, BASE_URL).toString()
   return {
     mf,
     // dispatchFetch enters through Miniflare's entry worker like a real request does; a fetch on
