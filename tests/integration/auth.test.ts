@@ -1,7 +1,6 @@
 import { createCookie } from '@remix-run/cloudflare'
 import { describe, expect, test } from 'vitest'
 import {
-  clientFor,
   cookieFrom,
   jsonRequest,
   latestCode,
@@ -521,23 +520,34 @@ describe('the SMS outbox', () => {
     }
   })
 
-  test('is 404 whenever another provider is active', async () => {
-    const twilio = await startWorkers({
-      DATABASE_URL: stack.database.databaseUrl,
-      DB_WSPROXY: stack.database.wsProxy,
+  test('is 404 whenever another provider is active, in development and in production', async () => {
+    const twilio = {
       SMS_PROVIDER: 'twilio',
       TWILIO_ACCOUNT_SID: 'AC' + '0'.repeat(32),
       TWILIO_AUTH_TOKEN: 'not-used-in-this-test-000',
       TWILIO_FROM: '+15005550006',
+    }
+    const development = await startWorkers({
+      DATABASE_URL: stack.database.databaseUrl,
+      DB_WSPROXY: stack.database.wsProxy,
+      ...twilio,
+    })
+    // Production refuses the local relay, and these pages must answer without the database anyway.
+    const production = await startWorkers({
+      DATABASE_URL: 'postgresql://kulti@127.0.0.1:9/kulti',
+      ENVIRONMENT: 'production',
+      SESSION_SECRETS: 'a-production-grade-session-secret-0123456789',
+      OTP_SECRET: 'a-production-grade-otp-secret-0123456789',
+      ...twilio,
     })
     try {
-      expect((await twilio.app('/dev/outbox.json')).status).toBe(404)
-      expect((await twilio.app('/dev/outbox')).status).toBe(404)
+      for (const deployment of [development, production]) {
+        expect((await deployment.app('/dev/outbox.json')).status).toBe(404)
+        expect((await deployment.app('/dev/outbox')).status).toBe(404)
+      }
     } finally {
-      await twilio.dispose()
+      await development.dispose()
+      await production.dispose()
     }
   })
 })
-
-// Keeps the helper in use for readers looking for how a client is built by hand.
-void clientFor

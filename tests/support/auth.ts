@@ -76,7 +76,7 @@ export function cookieFrom(response: Response): string {
   return pair
 }
 
-export function clientFor(
+function clientFor(
   workers: RunningWorkers,
   phone: string,
   cookie: string,

@@ -59,7 +59,28 @@ export interface RunningWorkers {
  * Both Workers, as built by `npm run build` (the artefacts wrangler would upload), in workerd via
  * Miniflare, with in-memory Durable Object and R2 state.
  */
-export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
+/**
+ * A stand-in for the rate limiter being unreachable (an overloaded or failing Durable Object):
+ * every RPC rejects. Only the platform can make the real object fail, so tests bind this instead.
+ */
+const LIMITER_OUTAGE_SCRIPT = `
+import { DurableObject } from 'cloudflare:workers'
+export class RateLimiter extends DurableObject {
+  check() { throw new Error('Durable Object is overloaded') }
+  ping() { throw new Error('Durable Object is overloaded') }
+}
+export default { fetch: () => new Response('limiter outage stand-in', { status: 503 }) }
+`
+
+export interface StartOptions {
+  /** Bind both Workers' RATE_LIMITER to an object whose every call fails. */
+  limiterOutage?: boolean
+}
+
+export async function startWorkers(
+  vars: WorkerVars,
+  { limiterOutage = false }: StartOptions = {},
+): Promise<RunningWorkers> {
   for (const bundle of [APP_BUNDLE, WEBHOOKS_BUNDLE]) {
     if (!existsSync(bundle))
       throw new Error(
@@ -98,7 +119,13 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
         ...compatibility('wrangler.toml'),
         bindings,
         durableObjects: {
-          RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
+          RATE_LIMITER: limiterOutage
+            ? {
+                className: 'RateLimiter',
+                scriptName: 'limiter-outage',
+                useSQLite: true,
+              }
+            : { className: 'RateLimiter', useSQLite: true },
         },
         r2Buckets: ['BACKUPS'],
       },
@@ -110,12 +137,25 @@ export async function startWorkers(vars: WorkerVars): Promise<RunningWorkers> {
         durableObjects: {
           RATE_LIMITER: {
             className: 'RateLimiter',
-            scriptName: 'app',
+            scriptName: limiterOutage ? 'limiter-outage' : 'app',
             useSQLite: true,
           },
         },
         r2Buckets: ['BACKUPS'],
       },
+      ...(limiterOutage
+        ? [
+            {
+              name: 'limiter-outage',
+              modules: true,
+              script: LIMITER_OUTAGE_SCRIPT,
+              ...compatibility('wrangler.toml'),
+              durableObjects: {
+                RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
+              },
+            },
+          ]
+        : []),
     ],
   })
   await mf.ready
