@@ -3,6 +3,8 @@ import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless'
 import * as schema from './schema'
 
 export type Db = NeonDatabase<typeof schema>
+/** The handle inside `db.transaction(async (tx) => …)`. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 export interface DatabaseConfig {
   DATABASE_URL: string

@@ -1,5 +1,5 @@
 import { and, eq, gt, lt, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.server'
+import type { Db, Tx } from '../db/client.server'
 import { authSessions, users } from '../db/schema'
 import { consumeSignInCode } from './otp.server'
 import {
@@ -7,8 +7,6 @@ import {
   needsProfile,
   type User,
 } from './users.server'
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 export const SESSION_TTL_DAYS = 30
 // Sliding expiry is refreshed at most this often, so reading a page is not a write every time.

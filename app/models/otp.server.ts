@@ -1,9 +1,7 @@
 import { and, eq, gt, lt, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.server'
+import type { Db, Tx } from '../db/client.server'
 import { otpCodes } from '../db/schema'
 import { DomainError } from './errors'
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 export const OTP_TTL_MINUTES = 10
 export const OTP_MAX_ATTEMPTS = 5

@@ -1,11 +1,10 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.server'
+import type { Db, Tx } from '../db/client.server'
 import { authSessions, otpCodes, users } from '../db/schema'
 import type { ProfilePatch } from '../utils/validation'
 import { DomainError } from './errors'
 
 export type User = typeof users.$inferSelect
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Queryable = Db | Tx
 
 /** What a person sees about themselves (GET /api/me): never the phone number. */

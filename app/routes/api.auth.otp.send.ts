@@ -1,13 +1,15 @@
 import type { ActionFunctionArgs } from '@remix-run/cloudflare'
 import * as z from 'zod'
 import { OTP_TTL_MINUTES } from '../models/otp.server'
-import { apiHandler, json } from '../utils/api.server'
+import { apiHandler, json, onlyMethod } from '../utils/api.server'
 import { requestSignInCode } from '../utils/auth.server'
 import { requireMethod } from '../utils/http.server'
 import { parseJson } from '../utils/request.server'
 import { Phone } from '../utils/validation'
 
 const SendCodeInput = z.object({ phone: Phone })
+
+export const loader = onlyMethod('POST')
 
 export const action = apiHandler(
   async ({ request, context }: ActionFunctionArgs) => {

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from '@remix-run/cloudflare'
 import * as z from 'zod'
 import { toMe } from '../models/users.server'
-import { apiHandler, json } from '../utils/api.server'
+import { apiHandler, json, onlyMethod } from '../utils/api.server'
 import { verifySignInCode } from '../utils/auth.server'
 import { requireMethod } from '../utils/http.server'
 import { parseJson } from '../utils/request.server'
@@ -9,6 +9,8 @@ import { commitSessionCookie } from '../utils/session.server'
 import { OtpCode, Phone } from '../utils/validation'
 
 const VerifyCodeInput = z.object({ phone: Phone, code: OtpCode })
+
+export const loader = onlyMethod('POST')
 
 export const action = apiHandler(
   async ({ request, context }: ActionFunctionArgs) => {

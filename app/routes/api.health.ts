@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { checkHealth } from '../services/health.server'
+import { onlyMethod } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
 
 export async function loader({ context }: LoaderFunctionArgs) {
@@ -14,3 +15,5 @@ export async function loader({ context }: LoaderFunctionArgs) {
     headers: { 'Cache-Control': 'no-store' },
   })
 }
+
+export const action = onlyMethod('GET')

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { listOutbox } from '../models/sms-outbox.server'
-import { json } from '../utils/api.server'
+import { json, onlyMethod } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
 import { requireOutbox } from '../utils/outbox.server'
 
@@ -9,3 +9,5 @@ export async function loader({ context }: LoaderFunctionArgs) {
   requireOutbox(context)
   return json(await listOutbox(getDb(context)))
 }
+
+export const action = onlyMethod('GET')

@@ -1,4 +1,5 @@
 import { Toucan } from 'toucan-js'
+import { scrubDeep, scrubError } from './scrub'
 
 /**
  * The only module that knows toucan-js (in maintenance mode). Swapping to @sentry/cloudflare must
@@ -35,18 +36,23 @@ export function createMonitor({
           allowedHeaders: ['user-agent', 'cf-ray', 'content-type'],
           allowedSearchParams: /^$/,
         },
+        // A last pass over whatever else an event carries (breadcrumbs, messages).
+        beforeSend: (event) => scrubDeep(event),
       })
     : null
   return {
     captureException(error, extra) {
-      log('error', error instanceof Error ? error.message : String(error), {
+      // Errors carry what they were working on (a query's parameters, a URL): scrub before anyone sees it.
+      const safe = scrubError(error)
+      log('error', safe.message, {
         ...extra,
-        stack: error instanceof Error ? error.stack : undefined,
+        error: safe.name,
+        stack: safe.stack,
       })
       if (!sentry) return
       sentry.withScope((scope) => {
         if (extra) scope.setExtras(extra)
-        sentry.captureException(error)
+        sentry.captureException(safe)
       })
     },
   }

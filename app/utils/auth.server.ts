@@ -5,6 +5,7 @@ import { sendSignInCode } from '../models/otp.server'
 import { limit } from '../services/rate-limit.server'
 import { createSmsSender, SmsError } from '../services/sms.server'
 import { log } from '../services/monitoring.server'
+import { maskPhone } from '../services/scrub'
 import { getDb } from './context.server'
 import { clientIp, ipPrefix } from './request.server'
 
@@ -75,11 +76,4 @@ export async function verifySignInCode(
     requestId: context.requestId,
   })
   return signIn
-}
-
-/** `+4420******58`: enough to tell numbers apart in logs, never the whole number. */
-export function maskPhone(phone: string): string {
-  return phone.length <= 6
-    ? '***'
-    : `${phone.slice(0, 5)}${'*'.repeat(phone.length - 7)}${phone.slice(-2)}`
 }

@@ -40,3 +40,17 @@ export function parseForm<S extends z.ZodType>(
     ? { ok: true, data: result.data }
     : { ok: false, errors: fieldErrors(result.error) }
 }
+
+/**
+ * The submitted form. A body that cannot be parsed (a broken multipart boundary, JSON posted to a
+ * page) is the sender's mistake, so it answers 400 instead of surfacing as our 500.
+ */
+export async function readForm(request: Request): Promise<FormData> {
+  try {
+    return await request.formData()
+  } catch {
+    throw new Response('The form could not be read. Please submit it again.', {
+      status: 400,
+    })
+  }
+}

@@ -3,7 +3,10 @@ import {
   redirect,
   type AppLoadContext,
 } from '@remix-run/cloudflare'
-import { getSessionUser } from '../models/auth-sessions.server'
+import {
+  deleteAuthSession,
+  getSessionUser,
+} from '../models/auth-sessions.server'
 import { needsProfile, type User } from '../models/users.server'
 import { getDb } from './context.server'
 import { jsonError } from './http.server'
@@ -72,6 +75,16 @@ export function clearSessionCookie(
 // then the loaders run in one request, and the loaders must see what the action changed.
 const userCache = new WeakMap<AppLoadContext, Promise<User | null>>()
 
+/** Ends this browser's session (deletes its row) and returns the Set-Cookie header that clears it. */
+export async function signOut(
+  request: Request,
+  context: AppLoadContext,
+): Promise<string> {
+  const sessionId = await getSessionId(request, context)
+  if (sessionId) await deleteAuthSession(getDb(context), sessionId)
+  return clearSessionCookie(request, context)
+}
+
 /** The signed-in user, or null. Looked up once per request however many loaders ask. */
 export function getUser(
   request: Request,
@@ -123,12 +136,16 @@ export function safeRedirect(
   to: FormDataEntryValue | string | null | undefined,
   fallback = '/dashboard',
 ): string {
-  if (
-    typeof to !== 'string' ||
-    !to.startsWith('/') ||
-    to.startsWith('//') ||
-    to.startsWith('/\\')
-  )
+  if (typeof to !== 'string' || !to.startsWith('/')) return fallback
+  // Resolve it the way a browser would (which drops tabs and newlines and reads `\` as `/`, so
+  // "/\t/evil.example" means "//evil.example") and keep it only if it stays on our origin.
+  const base = 'http://kulti.invalid'
+  let resolved: URL
+  try {
+    resolved = new URL(to, base)
+  } catch {
     return fallback
-  return to
+  }
+  if (resolved.origin !== base) return fallback
+  return resolved.pathname + resolved.search + resolved.hash
 }

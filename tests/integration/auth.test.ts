@@ -486,6 +486,65 @@ describe('privacy', () => {
   })
 })
 
+describe('when the database fails', () => {
+  test('sign-in answers a JSON 500, and the error reported names no phone and no code', async () => {
+    const broken = await startWorkers({
+      DATABASE_URL: 'postgresql://kulti:hunter2-secret@127.0.0.1:9/kulti',
+      DB_WSPROXY: stack.database.wsProxy,
+    })
+    try {
+      const phone = uniquePhone()
+      const sent = await broken.app(
+        '/api/auth/otp/send',
+        jsonRequest('POST', { phone }, { 'CF-Connecting-IP': freshIp() }),
+      )
+      expect(sent.status).toBe(500)
+      expect(await errorOf(sent)).toEqual({
+        code: 'internal_error',
+        message: 'Something went wrong on our side. Please try again.',
+      })
+      const verified = await broken.app(
+        '/api/auth/otp/verify',
+        jsonRequest('POST', { phone, code: '123456' }),
+      )
+      expect(verified.status).toBe(500)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const logs = broken.logs().join('\n')
+      // The failure is reported (with the query that failed)…
+      expect(logs).toMatch(/"level":"error"/)
+      expect(logs).toContain('otp_codes')
+      // …but not what it was called with.
+      expect(logs).not.toContain(phone)
+      expect(logs).not.toContain(phone.slice(1))
+      expect(logs).not.toContain('123456')
+      expect(logs).not.toContain('hunter2')
+    } finally {
+      await broken.dispose()
+    }
+  })
+})
+
+describe('wrong methods', () => {
+  test('are 405 naming the method to use, in the JSON error shape', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['GET', '/api/auth/otp/send', 'POST'],
+      ['GET', '/api/auth/otp/verify', 'POST'],
+      ['GET', '/api/auth/logout', 'POST'],
+      ['POST', '/api/health', 'GET'],
+      ['POST', '/dev/outbox.json', 'GET'],
+    ]
+    for (const [method, path, allowed] of cases) {
+      const response = await stack.workers.app(
+        path,
+        method === 'GET' ? {} : jsonRequest(method, {}),
+      )
+      expect(response.status, `${method} ${path}`).toBe(405)
+      expect(response.headers.get('Allow')).toBe(allowed)
+      expect((await errorOf(response)).code).toBe('method_not_allowed')
+    }
+  })
+})
+
 describe('the SMS outbox', () => {
   test('cannot be enabled in production: the deployment refuses to run and no code is "sent"', async () => {
     const production = await startWorkers({
