@@ -1,15 +1,17 @@
 import { DurableObject } from 'cloudflare:workers'
 import {
-  gcra,
+  slidingWindow,
   type RateLimitDecision,
   type RateLimitPolicy,
-} from '../app/services/gcra'
+} from '../app/services/sliding-window'
 import type { Bindings } from './bindings'
 
 /**
- * One object per limited key, named `<policy>:<subject>` (`otp-send-phone:+15551234567`, `tip:<user id>` …). GCRA keeps a single
- * "theoretical arrival time" per key, so the state is one row and Retry-After is exact. The object
- * runs one request at a time and SQLite storage is synchronous, so concurrent calls cannot race.
+ * One object per limited key, named `<policy>:<subject>` (`otp-send-phone:+15551234567`,
+ * `tip:<user id>` …). It remembers when each allowed request leaves its window (at most `limit`
+ * rows per key) and decides with a sliding window log (ADR 007). The object runs one call at a
+ * time and its SQLite storage is synchronous, so concurrent calls cannot race: read, decide and
+ * write happen with no await in between.
  */
 export class RateLimiter extends DurableObject<Bindings> {
   private readonly sql: SqlStorage
@@ -17,39 +19,49 @@ export class RateLimiter extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env)
     this.sql = ctx.storage.sql
-    this.sql.exec(
-      'CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tat_ms INTEGER NOT NULL)',
-    )
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, expires_ms INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS hits_key_expires ON hits (key, expires_ms);
+    `)
   }
 
   /** Counts one request (or `policy.cost`) against `key`; stores nothing when it is refused. */
   check(key: string, policy: RateLimitPolicy): RateLimitDecision {
     const now = Date.now()
-    const row = this.sql
-      .exec<{ tat_ms: number }>('SELECT tat_ms FROM buckets WHERE key = ?', key)
-      .toArray()[0]
-    const decision = gcra(row?.tat_ms ?? null, now, policy)
-    if (decision.allowed) {
-      this.sql.exec(
-        'INSERT INTO buckets (key, tat_ms) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat_ms = excluded.tat_ms',
+    this.sql.exec(
+      'DELETE FROM hits WHERE key = ? AND expires_ms <= ?',
+      key,
+      now,
+    )
+    const expiries = this.sql
+      .exec<{ expires_ms: number }>(
+        'SELECT expires_ms FROM hits WHERE key = ? ORDER BY expires_ms',
         key,
-        decision.tatMs,
       )
-      // Once the bucket is full again the row says nothing; drop it then to keep storage small.
-      void this.ctx.storage.setAlarm(decision.tatMs)
+      .toArray()
+      .map((row) => row.expires_ms)
+    const { expiries: stored, ...decision } = slidingWindow(
+      expiries,
+      now,
+      policy,
+    )
+    if (decision.allowed) {
+      for (const expiry of stored.slice(expiries.length)) {
+        this.sql.exec(
+          'INSERT INTO hits (key, expires_ms) VALUES (?, ?)',
+          key,
+          expiry,
+        )
+      }
+      // When the newest row expires, every row stored so far has; the alarm clears them then.
+      void this.ctx.storage.setAlarm(stored.at(-1)!)
     }
-    return {
-      allowed: decision.allowed,
-      limit: decision.limit,
-      remaining: decision.remaining,
-      retryAfter: decision.retryAfter,
-      resetAfter: decision.resetAfter,
-    }
+    return decision
   }
 
   /** Forgets `key` (tests and operators: "unlock this phone number"). */
   reset(key: string): void {
-    this.sql.exec('DELETE FROM buckets WHERE key = ?', key)
+    this.sql.exec('DELETE FROM hits WHERE key = ?', key)
   }
 
   /** A no-op round trip for the health check. */
@@ -58,10 +70,10 @@ export class RateLimiter extends DurableObject<Bindings> {
   }
 
   async alarm(): Promise<void> {
-    this.sql.exec('DELETE FROM buckets WHERE tat_ms <= ?', Date.now())
+    this.sql.exec('DELETE FROM hits WHERE expires_ms <= ?', Date.now())
     const next = this.sql
-      .exec<{ tat_ms: number }>('SELECT min(tat_ms) AS tat_ms FROM buckets')
-      .toArray()[0]?.tat_ms
+      .exec<{ next: number | null }>('SELECT max(expires_ms) AS next FROM hits')
+      .toArray()[0]?.next
     if (next) await this.ctx.storage.setAlarm(next)
   }
 }

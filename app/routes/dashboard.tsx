@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { Link, useLoaderData } from '@remix-run/react'
+import { Avatar } from '../components/ui/avatar'
 import { toMe } from '../models/users.server'
 import { requireUser } from '../utils/session.server'
 
@@ -60,24 +61,5 @@ export default function Dashboard() {
         </section>
       </div>
     </div>
-  )
-}
-
-function Avatar({ url, name }: { url: string | null; name: string }) {
-  if (url)
-    return (
-      <img
-        className="avatar"
-        src={url}
-        alt={`${name}'s avatar`}
-        width={64}
-        height={64}
-        referrerPolicy="no-referrer"
-      />
-    )
-  return (
-    <span className="avatar avatar-initial" aria-hidden="true">
-      {name.slice(0, 1).toUpperCase() || '?'}
-    </span>
   )
 }

@@ -10,14 +10,22 @@ import {
   useActionData,
   useLoaderData,
   useLocation,
-  useNavigation,
 } from '@remix-run/react'
 import { useEffect, useState, type ClipboardEvent, type FormEvent } from 'react'
+import { FormError } from '../components/ui/form-error'
+import { SubmitButton } from '../components/ui/submit-button'
+import { TextField } from '../components/ui/text-field'
 import { DomainError } from '../models/errors'
 import { OTP_TTL_MINUTES } from '../models/otp.server'
 import { requestSignInCode, verifySignInCode } from '../utils/auth.server'
-import { LoginCodeForm, LoginPhoneForm, parseForm } from '../utils/forms.server'
+import {
+  LoginCodeForm,
+  LoginPhoneForm,
+  parseForm,
+  readForm,
+} from '../utils/forms.server'
 import type { ErrorBody } from '../utils/http.server'
+import { isOutboxActive } from '../utils/outbox.server'
 import {
   commitSessionCookie,
   getUser,
@@ -37,9 +45,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     redirectTo,
     codeValidMinutes: OTP_TTL_MINUTES,
-    outboxActive:
-      context.env.SMS_PROVIDER === 'outbox' &&
-      context.env.ENVIRONMENT !== 'production',
+    outboxActive: isOutboxActive(context.env),
   }
 }
 
@@ -57,7 +63,7 @@ export async function action({
   request,
   context,
 }: ActionFunctionArgs): Promise<ActionData> {
-  const form = await request.formData()
+  const form = await readForm(request)
   const intent = form.get('intent')
   const redirectTo = safeRedirect(form.get('redirectTo'))
   const rawPhone = String(form.get('phone') ?? '')
@@ -191,7 +197,6 @@ function PhoneStep({
   errors: Errors
   redirectTo: string
 }) {
-  const sending = useSubmitting('send')
   return (
     <>
       <h1>Sign in or sign up</h1>
@@ -202,36 +207,20 @@ function PhoneStep({
       <Form method="post" className="stack">
         <input type="hidden" name="redirectTo" value={redirectTo} />
         <FormError message={errors.form} />
-        <div className="field">
-          <label htmlFor="phone">Phone number</label>
-          <input
-            id="phone"
-            name="phone"
-            type="tel"
-            autoComplete="tel"
-            required
-            defaultValue={phone}
-            placeholder="+1 415 555 0123"
-            aria-invalid={errors.phone ? true : undefined}
-            aria-describedby={
-              errors.phone ? 'phone-error phone-hint' : 'phone-hint'
-            }
-          />
-          <p id="phone-hint" className="hint">
-            Use international format: + and your country code, then your number
-            (spaces are fine).
-          </p>
-          <FieldError id="phone-error" message={errors.phone} />
-        </div>
-        <button
-          type="submit"
-          name="intent"
-          value="send"
-          className="button"
-          disabled={sending}
-        >
-          {sending ? 'Sending code…' : 'Text me a code'}
-        </button>
+        <TextField
+          name="phone"
+          label="Phone number"
+          hint="Use international format: + and your country code, then your number (spaces are fine)."
+          error={errors.phone}
+          type="tel"
+          autoComplete="tel"
+          required
+          defaultValue={phone}
+          placeholder="+1 415 555 0123"
+        />
+        <SubmitButton intent="send" pendingLabel="Sending code…">
+          Text me a code
+        </SubmitButton>
       </Form>
     </>
   )
@@ -251,8 +240,6 @@ function CodeStep({
   redirectTo: string
 }) {
   const { search } = useLocation()
-  const verifying = useSubmitting('verify')
-  const resending = useSubmitting('resend')
   const secondsLeft = useCountdown(sentAt, RESEND_AFTER_SECONDS)
   return (
     <>
@@ -262,61 +249,66 @@ function CodeStep({
         {codeValidMinutes} minutes.
       </p>
       <Form method="post" className="stack">
-        <input type="hidden" name="redirectTo" value={redirectTo} />
-        <input type="hidden" name="phone" value={phone} />
-        <input type="hidden" name="sentAt" value={sentAt} />
+        <CodeStepState redirectTo={redirectTo} phone={phone} sentAt={sentAt} />
         <FormError message={errors.form ?? errors.phone} />
-        <div className="field">
-          <label htmlFor="code">6-digit code</label>
-          <input
-            id="code"
-            name="code"
-            className="code-input"
-            type="text"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            required
-            autoFocus
-            onPaste={pasteDigits}
-            onInput={keepDigits}
-            aria-invalid={errors.code ? true : undefined}
-            aria-describedby={errors.code ? 'code-error' : undefined}
-          />
-          <FieldError id="code-error" message={errors.code} />
-        </div>
-        <button
-          type="submit"
-          name="intent"
-          value="verify"
-          className="button"
-          disabled={verifying}
-        >
-          {verifying ? 'Checking…' : 'Sign in'}
-        </button>
+        <TextField
+          name="code"
+          label="6-digit code"
+          error={errors.code}
+          className="code-input"
+          type="text"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+          maxLength={6}
+          required
+          autoFocus
+          onPaste={pasteDigits}
+          onInput={keepDigits}
+        />
+        <SubmitButton intent="verify" pendingLabel="Checking…">
+          Sign in
+        </SubmitButton>
       </Form>
       <div className="code-actions">
         <Form method="post" className="inline-form">
-          <input type="hidden" name="redirectTo" value={redirectTo} />
-          <input type="hidden" name="phone" value={phone} />
-          <input type="hidden" name="sentAt" value={sentAt} />
-          <button
-            type="submit"
-            name="intent"
-            value="resend"
+          <CodeStepState
+            redirectTo={redirectTo}
+            phone={phone}
+            sentAt={sentAt}
+          />
+          <SubmitButton
+            intent="resend"
+            pendingLabel="Sending…"
             className="button button-small button-ghost"
-            disabled={secondsLeft > 0 || resending}
+            disabled={secondsLeft > 0}
           >
-            {resending
-              ? 'Sending…'
-              : secondsLeft > 0
-                ? `Resend code in ${secondsLeft} s`
-                : 'Resend code'}
-          </button>
+            {secondsLeft > 0
+              ? `Resend code in ${secondsLeft} s`
+              : 'Resend code'}
+          </SubmitButton>
         </Form>
         <Link to={{ pathname: '/login', search }}>Use a different number</Link>
       </div>
+    </>
+  )
+}
+
+/** What the code step carries from post to post; both of its forms need all of it. */
+function CodeStepState({
+  redirectTo,
+  phone,
+  sentAt,
+}: {
+  redirectTo: string
+  phone: string
+  sentAt: number
+}) {
+  return (
+    <>
+      <input type="hidden" name="redirectTo" value={redirectTo} />
+      <input type="hidden" name="phone" value={phone} />
+      <input type="hidden" name="sentAt" value={sentAt} />
     </>
   )
 }
@@ -351,30 +343,4 @@ function useCountdown(sentAt: number, seconds: number): number {
     return () => clearInterval(timer)
   }, [sentAt, seconds])
   return left
-}
-
-function useSubmitting(intent: string): boolean {
-  const navigation = useNavigation()
-  return (
-    navigation.state === 'submitting' &&
-    navigation.formData?.get('intent') === intent
-  )
-}
-
-function FormError({ message }: { message?: string }) {
-  if (!message) return null
-  return (
-    <p className="form-error" role="alert">
-      {message}
-    </p>
-  )
-}
-
-function FieldError({ id, message }: { id: string; message?: string }) {
-  if (!message) return null
-  return (
-    <p id={id} className="field-error">
-      {message}
-    </p>
-  )
 }

@@ -4,19 +4,18 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
-import {
-  Form,
-  Link,
-  useActionData,
-  useLoaderData,
-  useNavigation,
-} from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useState } from 'react'
+import { DisplayNameField } from '../components/display-name-field'
+import { FieldError } from '../components/ui/field-error'
+import { FormError } from '../components/ui/form-error'
+import { SubmitButton } from '../components/ui/submit-button'
+import { fieldAria, TextField } from '../components/ui/text-field'
 import { deleteAllAuthSessions } from '../models/auth-sessions.server'
 import { DomainError } from '../models/errors'
 import { deleteAccount, toMe, updateProfile } from '../models/users.server'
 import { getDb } from '../utils/context.server'
-import { parseForm, ProfileForm } from '../utils/forms.server'
+import { parseForm, ProfileForm, readForm } from '../utils/forms.server'
 import { clearSessionCookie, requireUser } from '../utils/session.server'
 
 export const meta: MetaFunction = () => [{ title: 'Settings — Kulti' }]
@@ -41,7 +40,7 @@ export async function action({
 }: ActionFunctionArgs): Promise<ActionData> {
   const user = await requireUser(request, context)
   const db = getDb(context)
-  const form = await request.formData()
+  const form = await readForm(request)
   const intent = form.get('intent')
 
   if (intent === 'profile') {
@@ -99,10 +98,6 @@ export default function Settings() {
     avatarUrl: me.avatarUrl ?? '',
   }
   const [bioLength, setBioLength] = useState(values.bio?.length ?? 0)
-  const navigation = useNavigation()
-  const submitting = (intent: string) =>
-    navigation.state === 'submitting' &&
-    navigation.formData?.get('intent') === intent
 
   return (
     <div className="settings">
@@ -115,33 +110,16 @@ export default function Settings() {
           at <Link to={`/u/${me.username}`}>/u/{me.username}</Link>.
         </p>
         <Form method="post" className="stack">
-          {errors.form ? (
-            <p className="form-error" role="alert">
-              {errors.form}
-            </p>
-          ) : null}
+          <FormError message={errors.form} />
           {profile?.saved ? (
             <p className="form-success" role="status">
               Your profile is saved.
             </p>
           ) : null}
-          <div className="field">
-            <label htmlFor="displayName">Display name</label>
-            <input
-              id="displayName"
-              name="displayName"
-              type="text"
-              autoComplete="name"
-              required
-              maxLength={50}
-              defaultValue={values.displayName}
-              aria-invalid={errors.displayName ? true : undefined}
-              aria-describedby={
-                errors.displayName ? 'displayName-error' : undefined
-              }
-            />
-            <FieldError id="displayName-error" message={errors.displayName} />
-          </div>
+          <DisplayNameField
+            defaultValue={values.displayName}
+            error={errors.displayName}
+          />
           <div className="field">
             <label htmlFor="bio">Bio</label>
             <textarea
@@ -153,47 +131,27 @@ export default function Settings() {
               onChange={(event) =>
                 setBioLength(event.currentTarget.value.length)
               }
-              aria-invalid={errors.bio ? true : undefined}
-              aria-describedby={
-                errors.bio ? 'bio-error bio-count' : 'bio-count'
-              }
+              {...fieldAria('bio', { error: errors.bio, hintId: 'bio-count' })}
             />
             <p id="bio-count" className="hint">
               {bioLength} / {BIO_MAX} characters
             </p>
             <FieldError id="bio-error" message={errors.bio} />
           </div>
-          <div className="field">
-            <label htmlFor="avatarUrl">Avatar URL</label>
-            <input
-              id="avatarUrl"
-              name="avatarUrl"
-              type="url"
-              inputMode="url"
-              pattern="https://.+"
-              placeholder="https://…"
-              defaultValue={values.avatarUrl}
-              aria-invalid={errors.avatarUrl ? true : undefined}
-              aria-describedby={
-                errors.avatarUrl
-                  ? 'avatarUrl-error avatarUrl-hint'
-                  : 'avatarUrl-hint'
-              }
-            />
-            <p id="avatarUrl-hint" className="hint">
-              An https:// link to an image. Leave it empty for no avatar.
-            </p>
-            <FieldError id="avatarUrl-error" message={errors.avatarUrl} />
-          </div>
-          <button
-            type="submit"
-            name="intent"
-            value="profile"
-            className="button"
-            disabled={submitting('profile')}
-          >
-            {submitting('profile') ? 'Saving…' : 'Save profile'}
-          </button>
+          <TextField
+            name="avatarUrl"
+            label="Avatar URL"
+            hint="An https:// link to an image. Leave it empty for no avatar."
+            error={errors.avatarUrl}
+            type="url"
+            inputMode="url"
+            pattern="https://.+"
+            placeholder="https://…"
+            defaultValue={values.avatarUrl}
+          />
+          <SubmitButton intent="profile" pendingLabel="Saving…">
+            Save profile
+          </SubmitButton>
         </Form>
       </section>
 
@@ -204,15 +162,12 @@ export default function Settings() {
           if you lost a device or signed in somewhere you should not have.
         </p>
         <Form method="post">
-          <button
-            type="submit"
-            name="intent"
-            value="signout-everywhere"
+          <SubmitButton
+            intent="signout-everywhere"
             className="button button-ghost"
-            disabled={submitting('signout-everywhere')}
           >
             Sign out everywhere
-          </button>
+          </SubmitButton>
         </Form>
       </section>
 
@@ -223,45 +178,29 @@ export default function Settings() {
           cannot be undone.
         </p>
         <Form method="post" className="stack">
-          <div className="field">
-            <label htmlFor="confirm">
-              Type your username, <strong>{me.username}</strong>, to confirm
-            </label>
-            <input
-              id="confirm"
-              name="confirm"
-              type="text"
-              autoComplete="off"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-              aria-invalid={deletion?.errors.confirm ? true : undefined}
-              aria-describedby={
-                deletion?.errors.confirm ? 'confirm-error' : undefined
-              }
-            />
-            <FieldError id="confirm-error" message={deletion?.errors.confirm} />
-          </div>
-          <button
-            type="submit"
-            name="intent"
-            value="delete"
+          <TextField
+            name="confirm"
+            label={
+              <>
+                Type your username, <strong>{me.username}</strong>, to confirm
+              </>
+            }
+            error={deletion?.errors.confirm}
+            type="text"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+          />
+          <SubmitButton
+            intent="delete"
+            pendingLabel="Deleting…"
             className="button button-danger"
-            disabled={submitting('delete')}
           >
-            {submitting('delete') ? 'Deleting…' : 'Delete my account'}
-          </button>
+            Delete my account
+          </SubmitButton>
         </Form>
       </section>
     </div>
-  )
-}
-
-function FieldError({ id, message }: { id: string; message?: string }) {
-  if (!message) return null
-  return (
-    <p id={id} className="field-error">
-      {message}
-    </p>
   )
 }

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
+import { Avatar } from '../components/ui/avatar'
 import { getUserByUsername } from '../models/users.server'
 import { getDb } from '../utils/context.server'
 
@@ -45,23 +46,7 @@ export default function PublicProfile() {
   return (
     <article className="card public-profile">
       <div className="profile-head">
-        {profile.avatarUrl ? (
-          <img
-            className="avatar avatar-large"
-            src={profile.avatarUrl}
-            alt={`${profile.displayName}'s avatar`}
-            width={96}
-            height={96}
-            referrerPolicy="no-referrer"
-          />
-        ) : (
-          <span
-            className="avatar avatar-large avatar-initial"
-            aria-hidden="true"
-          >
-            {profile.displayName.slice(0, 1).toUpperCase()}
-          </span>
-        )}
+        <Avatar url={profile.avatarUrl} name={profile.displayName} large />
         <div>
           <h1 className="profile-name">{profile.displayName}</h1>
           <p className="muted">@{profile.username}</p>

@@ -4,16 +4,15 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
-import {
-  Form,
-  useActionData,
-  useLoaderData,
-  useNavigation,
-} from '@remix-run/react'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { DisplayNameField } from '../components/display-name-field'
+import { FormError } from '../components/ui/form-error'
+import { SubmitButton } from '../components/ui/submit-button'
+import { TextField } from '../components/ui/text-field'
 import { DomainError } from '../models/errors'
 import { needsProfile, updateProfile } from '../models/users.server'
 import { getDb } from '../utils/context.server'
-import { parseForm, WelcomeForm } from '../utils/forms.server'
+import { parseForm, readForm, WelcomeForm } from '../utils/forms.server'
 import { requireUser, safeRedirect } from '../utils/session.server'
 
 export const meta: MetaFunction = () => [{ title: 'Welcome — Kulti' }]
@@ -41,7 +40,7 @@ export async function action({
   context,
 }: ActionFunctionArgs): Promise<ActionData> {
   const user = await requireUser(request, context, { allowIncomplete: true })
-  const form = await request.formData()
+  const form = await readForm(request)
   const values = {
     username: String(form.get('username') ?? ''),
     displayName: String(form.get('displayName') ?? ''),
@@ -63,7 +62,6 @@ export default function Welcome() {
   const actionData = useActionData<typeof action>()
   const errors = actionData?.errors ?? {}
   const values = actionData?.values ?? profile
-  const saving = useNavigation().state === 'submitting'
   return (
     <section className="auth-card card">
       <h1>Welcome to Kulti</h1>
@@ -72,74 +70,29 @@ export default function Welcome() {
       </p>
       <Form method="post" className="stack">
         <input type="hidden" name="redirectTo" value={profile.redirectTo} />
-        {errors.form ? (
-          <p className="form-error" role="alert">
-            {errors.form}
-          </p>
-        ) : null}
-        <div className="field">
-          <label htmlFor="username">Username</label>
-          <div className="input-prefix">
-            <span aria-hidden="true">@</span>
-            <input
-              id="username"
-              name="username"
-              type="text"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-              minLength={3}
-              maxLength={20}
-              pattern="[A-Za-z0-9_\-]{3,20}"
-              defaultValue={values.username}
-              aria-invalid={errors.username ? true : undefined}
-              aria-describedby={
-                errors.username
-                  ? 'username-error username-hint'
-                  : 'username-hint'
-              }
-            />
-          </div>
-          <p id="username-hint" className="hint">
-            3–20 characters: a–z, 0–9, _ and -. Your profile lives at
-            /u/your-username.
-          </p>
-          {errors.username ? (
-            <p id="username-error" className="field-error">
-              {errors.username}
-            </p>
-          ) : null}
-        </div>
-        <div className="field">
-          <label htmlFor="displayName">Display name</label>
-          <input
-            id="displayName"
-            name="displayName"
-            type="text"
-            autoComplete="name"
-            required
-            maxLength={50}
-            defaultValue={values.displayName}
-            aria-invalid={errors.displayName ? true : undefined}
-            aria-describedby={
-              errors.displayName
-                ? 'displayName-error displayName-hint'
-                : 'displayName-hint'
-            }
-          />
-          <p id="displayName-hint" className="hint">
-            Up to 50 characters; you can change it later in settings.
-          </p>
-          {errors.displayName ? (
-            <p id="displayName-error" className="field-error">
-              {errors.displayName}
-            </p>
-          ) : null}
-        </div>
-        <button type="submit" className="button" disabled={saving}>
-          {saving ? 'Saving…' : 'Continue'}
-        </button>
+        <FormError message={errors.form} />
+        <TextField
+          name="username"
+          label="Username"
+          inputPrefix="@"
+          hint="3–20 characters: a–z, 0–9, _ and -. Your profile lives at /u/your-username."
+          error={errors.username}
+          type="text"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          minLength={3}
+          maxLength={20}
+          pattern="[A-Za-z0-9_\-]{3,20}"
+          defaultValue={values.username}
+        />
+        <DisplayNameField
+          defaultValue={values.displayName}
+          error={errors.displayName}
+          hint="Up to 50 characters; you can change it later in settings."
+        />
+        <SubmitButton pendingLabel="Saving…">Continue</SubmitButton>
       </Form>
     </section>
   )

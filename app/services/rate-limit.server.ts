@@ -1,6 +1,6 @@
 import type { RateLimiter } from '../../workers/rate-limiter'
 import { jsonError } from '../utils/http.server'
-import type { RateLimitDecision, RateLimitPolicy } from './gcra'
+import type { RateLimitDecision, RateLimitPolicy } from './sliding-window'
 
 interface Policy extends RateLimitPolicy {
   /** Refuse the request when the limiter cannot be reached (auth and OTP: SPEC §7). */

@@ -7,7 +7,7 @@ import { createSmsSender, SmsError } from '../services/sms.server'
 import { log } from '../services/monitoring.server'
 import { maskPhone } from '../services/scrub'
 import { getDb } from './context.server'
-import { clientIp, ipPrefix } from './request.server'
+import { clientIp, ipPrefix, rateLimitNetwork } from './request.server'
 
 /**
  * The two steps of phone sign-in, shared by the /login page and the JSON endpoints so both obey
@@ -18,7 +18,7 @@ export async function requestSignInCode(
   context: AppLoadContext,
   phone: string,
 ): Promise<void> {
-  await limit(context, 'otp-send-ip', clientIp(request))
+  await limit(context, 'otp-send-ip', rateLimitNetwork(clientIp(request)))
   await limit(context, 'otp-send-phone', phone)
   await limit(context, 'otp-send-phone-daily', phone)
   const db = getDb(context)

@@ -7,15 +7,41 @@ export function clientIp(request: Request): string {
   return request.headers.get('CF-Connecting-IP') ?? 'unknown'
 }
 
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded), or null if it is not one. */
+function ipv6Groups(ip: string): string[] | null {
+  if (!ip.includes(':') || !/^[0-9a-f:.]+$/i.test(ip)) return null
+  const halves = ip.toLowerCase().split('::')
+  if (halves.length > 2) return null
+  const head = halves[0] ? halves[0].split(':') : []
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : []
+  // An embedded IPv4 tail (::ffff:192.0.2.1) takes two groups.
+  const tailGroups = tail.flatMap((part) =>
+    IPV4.test(part) ? ['0', '0'] : [part],
+  )
+  const missing = 8 - head.length - tailGroups.length
+  if (halves.length === 1 ? missing !== 0 : missing < 0) return null
+  const groups = [...head, ...Array(missing).fill('0'), ...tailGroups]
+  return groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))
+    ? groups.map((g) => g.replace(/^0+(?=.)/, ''))
+    : null
+}
+
 /** /24 of an IPv4 address or /48 of an IPv6 one: enough to recognise a network, not a person. */
 export function ipPrefix(ip: string): string | null {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip))
-    return `${ip.split('.').slice(0, 3).join('.')}.0/24`
-  if (ip.includes(':')) {
-    const groups = ip.split('::')[0]!.split(':').filter(Boolean)
-    return `${[...groups, '0', '0', '0'].slice(0, 3).join(':')}::/48`
-  }
-  return null
+  if (IPV4.test(ip)) return `${ip.split('.').slice(0, 3).join('.')}.0/24`
+  const groups = ipv6Groups(ip)
+  return groups ? `${groups.slice(0, 3).join(':')}::/48` : null
+}
+
+/**
+ * Who a per-address rate limit counts: the IPv4 address, or the /64 of an IPv6 one, since a
+ * single home connection or cloud VM holds a whole /64 and could otherwise rotate through it.
+ */
+export function rateLimitNetwork(ip: string): string {
+  const groups = ipv6Groups(ip)
+  return groups ? `${groups.slice(0, 4).join(':')}::/64` : ip
 }
 
 const MAX_JSON_BYTES = 16 * 1024
