@@ -143,18 +143,37 @@ function SiteFooter() {
 
 export function ErrorBoundary() {
   const error = useRouteError()
-  const notFound = isRouteErrorResponse(error) && error.status === 404
+  const { title, message } = describeError(error)
   return (
     <section className="error-page">
-      <h1>{notFound ? 'Page not found' : 'Something went wrong'}</h1>
-      <p>
-        {notFound
-          ? 'There is nothing at this address. Check the link, or head back to the start.'
-          : 'We could not show this page. Please try again in a moment.'}
-      </p>
+      <h1>{title}</h1>
+      <p>{message}</p>
       <Link to="/" className="button">
         Back to Kulti
       </Link>
     </section>
   )
+}
+
+/** What to tell a person: our own 4xx messages are written for them; anything else stays vague. */
+function describeError(error: unknown): { title: string; message: string } {
+  if (isRouteErrorResponse(error) && error.status === 404) {
+    return {
+      title: 'Page not found',
+      message:
+        'There is nothing at this address. Check the link, or head back to the start.',
+    }
+  }
+  if (
+    isRouteErrorResponse(error) &&
+    error.status < 500 &&
+    typeof error.data === 'string' &&
+    error.data
+  ) {
+    return { title: 'That did not work', message: error.data }
+  }
+  return {
+    title: 'Something went wrong',
+    message: 'We could not show this page. Please try again in a moment.',
+  }
 }

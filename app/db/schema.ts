@@ -87,7 +87,10 @@ export const otpCodes = pgTable(
   ],
 )
 
-/** A signed-in browser or client. The cookie carries only the id; everything else lives here. */
+/**
+ * A signed-in browser or client. The cookie carries only the session id; `id` here is its SHA-256
+ * (app/models/auth-sessions.server.ts), and everything else about the session lives in the row.
+ */
 export const authSessions = pgTable(
   'auth_sessions',
   {

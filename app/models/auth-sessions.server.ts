@@ -32,6 +32,21 @@ function newSessionId(): string {
     .replace(/=+$/, '')
 }
 
+/**
+ * Rows are keyed by SHA-256 of the id, not the id: someone who can read the table (a backup, a
+ * leaked dump) cannot use it to sign in as anyone. The id has 256 random bits, so no salt is needed.
+ */
+async function storedId(sessionId: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(sessionId),
+  )
+  return [...new Uint8Array(digest)]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
+}
+
+/** Starts a session for `userId`; returns the id for the cookie (only its hash is stored). */
 export async function createAuthSession(
   tx: Db | Tx,
   userId: string,
@@ -39,7 +54,7 @@ export async function createAuthSession(
 ): Promise<string> {
   const id = newSessionId()
   await tx.insert(authSessions).values({
-    id,
+    id: await storedId(id),
     userId,
     userAgent: client.userAgent?.slice(0, 512) ?? null,
     ipPrefix: client.ipPrefix,
@@ -81,6 +96,7 @@ export async function getSessionUser(
   db: Db,
   sessionId: string,
 ): Promise<User | null> {
+  const id = await storedId(sessionId)
   // Slide the expiry forward, at most every few minutes.
   await db
     .update(authSessions)
@@ -90,7 +106,7 @@ export async function getSessionUser(
     })
     .where(
       and(
-        eq(authSessions.id, sessionId),
+        eq(authSessions.id, id),
         gt(authSessions.expiresAt, sql`now()`),
         lt(
           authSessions.lastSeenAt,
@@ -104,7 +120,7 @@ export async function getSessionUser(
     .innerJoin(users, eq(users.id, authSessions.userId))
     .where(
       and(
-        eq(authSessions.id, sessionId),
+        eq(authSessions.id, id),
         gt(authSessions.expiresAt, sql`now()`),
         sql`${users.deletedAt} is null`,
       ),
@@ -116,7 +132,9 @@ export async function deleteAuthSession(
   db: Db,
   sessionId: string,
 ): Promise<void> {
-  await db.delete(authSessions).where(eq(authSessions.id, sessionId))
+  await db
+    .delete(authSessions)
+    .where(eq(authSessions.id, await storedId(sessionId)))
 }
 
 /** "Sign out everywhere": every session of the user, this one included. */

@@ -120,6 +120,15 @@ describe('parseAppEnv', () => {
     expect(
       problems(parseAppEnv, { ...APP, RATE_LIMIT_OVERRIDES: '{nope' }),
     ).toEqual(['RATE_LIMIT_OVERRIDES must be JSON'])
+    const typo = problems(parseAppEnv, {
+      ...APP,
+      RATE_LIMIT_OVERRIDES:
+        '{"otp-send-phnoe":{"limit":100,"periodSeconds":60}}',
+    })
+    expect(typo).toHaveLength(1)
+    expect(typo[0]).toMatch(
+      /^RATE_LIMIT_OVERRIDES Unrecognized key.*otp-send-phnoe/,
+    )
   })
 })
 

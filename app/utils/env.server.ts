@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { RATE_LIMIT_POLICY_NAMES } from '../services/rate-limit-policies'
 
 /**
  * The Workers' configuration, validated once per isolate. A missing or malformed variable fails the
@@ -38,13 +39,12 @@ const RateLimitOverrides = z
     }
   })
   .pipe(
-    z.record(
-      z.string(),
+    z.partialRecord(
+      z.enum(RATE_LIMIT_POLICY_NAMES),
       z.object({
         limit: z.number().int().positive(),
         periodSeconds: z.number().int().positive(),
       }),
-      { error: 'must map policy names to {limit, periodSeconds}' },
     ),
   )
 

@@ -44,7 +44,14 @@ export const Phone = z
   .string({ error: 'Enter your phone number.' })
   .trim()
   .max(32, 'That is too long for a phone number.')
-  .transform((value) => value.replace(/[\s().-]/g, '').replace(/^00/, '+'))
+  // "+44 (0)20 …" is a common way to write a UK number: the (0) is the trunk prefix, dialled only
+  // inside the country, never part of the international number.
+  .transform((value) =>
+    value
+      .replace(/^(\+\d{1,3})\s*\(0\)/, '$1')
+      .replace(/[\s().-]/g, '')
+      .replace(/^00/, '+'),
+  )
   .refine((value) => /^\+[1-9]\d{7,14}$/.test(value), {
     error:
       'Enter your number in international format, starting with + and your country code, like +44 20 7946 0958.',

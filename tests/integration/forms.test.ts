@@ -31,6 +31,10 @@ describe('a form body that cannot be read', () => {
     const logged = stack.workers.logs().length
     const response = await post('/login', BROKEN_MULTIPART, 'garbage')
     expect(response.status).toBe(400)
+    // Without JavaScript this is the page the person sees: it says what to do.
+    expect(await response.text()).toContain(
+      'The form could not be read. Please submit it again.',
+    )
     expect(errorsLoggedSince(logged)).toEqual([])
   })
 

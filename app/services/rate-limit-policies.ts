@@ -1,0 +1,34 @@
+import type { RateLimitPolicy } from './sliding-window'
+
+// Plain data, imported both by the limiter service and by env validation (which checks that
+// RATE_LIMIT_OVERRIDES names real policies).
+
+interface Policy extends RateLimitPolicy {
+  /** Refuse the request when the limiter cannot be reached (auth and OTP: SPEC §7). */
+  failClosed: boolean
+}
+
+/** Every limit in the product, in one place (SPEC §1, §3, §7). Keys are `<policy>:<subject>`. */
+export const RATE_LIMIT_POLICIES = {
+  'otp-send-phone': { limit: 3, periodSeconds: 10 * 60, failClosed: true },
+  'otp-send-phone-daily': {
+    limit: 10,
+    periodSeconds: 24 * 60 * 60,
+    failClosed: true,
+  },
+  'otp-send-ip': { limit: 10, periodSeconds: 60 * 60, failClosed: true },
+  'otp-verify-phone': { limit: 10, periodSeconds: 10 * 60, failClosed: true },
+  tip: { limit: 10, periodSeconds: 60 * 60, failClosed: true },
+  'session-create': { limit: 10, periodSeconds: 60 * 60, failClosed: false },
+  'recording-control': { limit: 30, periodSeconds: 10 * 60, failClosed: false },
+  mutation: { limit: 120, periodSeconds: 60, failClosed: false },
+  // Counts only failed webhook authentications, so 100ms's own deliveries are never slowed down.
+  'webhook-auth-failure': { limit: 20, periodSeconds: 60, failClosed: false },
+} as const satisfies Record<string, Policy>
+
+export type RateLimitPolicyName = keyof typeof RATE_LIMIT_POLICIES
+
+/** The policy names, for validating overrides. */
+export const RATE_LIMIT_POLICY_NAMES = Object.keys(
+  RATE_LIMIT_POLICIES,
+) as RateLimitPolicyName[]
