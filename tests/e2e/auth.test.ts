@@ -1,75 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Page,
-} from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startDevStack } from '../../scripts/lib/dev-stack.mjs'
-import { createTestDatabase, type TestDatabase } from '../support/database'
-
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium) {
-  console.warn(
-    `Browser tests SKIPPED: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`,
-  )
-}
+import type { BrowserContext, Page } from 'playwright-core'
+import { describe, expect, test } from 'vitest'
+import { hasChromium, useDevStackAndBrowser } from '../support/browser'
 
 const SCREENSHOTS = 'test-results'
 
-// Real wrangler dev with the outbox SMS provider, real Chromium, and sign-in through the pages only.
-let stack: { appUrl: string; stop(): Promise<void> }
-let database: TestDatabase | undefined
-let persistTo: string
-let browser: Browser | undefined
-
-beforeAll(async () => {
-  persistTo = mkdtempSync(path.join(tmpdir(), 'kulti-e2e-auth-'))
-  database = process.env.TEST_DATABASE_URL
-    ? await createTestDatabase()
-    : undefined
-  stack = await startDevStack({
-    databaseUrl: database?.databaseUrl,
-    dataDir: null,
-    appPort: 8807,
-    webhooksPort: 8808,
-    seed: false,
-    persistTo,
-    log: () => {},
-    // Every request comes from 127.0.0.1, so the per-IP send limit (10 / hour) would be shared by
-    // all the sign-ins below; the per-phone limits stay as specified.
-    vars: {
-      RATE_LIMIT_OVERRIDES: JSON.stringify({
-        'otp-send-ip': { limit: 1000, periodSeconds: 3600 },
-      }),
-    },
-  })
-  if (hasChromium) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
-  }
-  mkdirSync(SCREENSHOTS, { recursive: true })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-  await database?.close()
-  rmSync(persistTo, { recursive: true, force: true })
+// Every request comes from 127.0.0.1, so the per-IP send limit (10 / hour) would be shared by all the
+// sign-ins below; the per-phone limits stay as specified.
+const e2e = useDevStackAndBrowser({
+  appPort: 8807,
+  webhooksPort: 8808,
+  vars: {
+    RATE_LIMIT_OVERRIDES: JSON.stringify({
+      'otp-send-ip': { limit: 1000, periodSeconds: 3600 },
+    }),
+  },
 })
 
 /** A number nobody has used before: +1 555 and seven random digits. */
@@ -89,7 +33,7 @@ interface OutboxMessage {
 }
 
 async function outboxFor(phone: string): Promise<OutboxMessage[]> {
-  const response = await fetch(new URL('/dev/outbox.json', stack.appUrl))
+  const response = await fetch(new URL('/dev/outbox.json', e2e.stack.appUrl))
   expect(response.status).toBe(200)
   return ((await response.json()) as OutboxMessage[]).filter(
     (message) => message.to === phone,
@@ -154,7 +98,7 @@ async function signIn(
   phone: string,
   { shoot = false, js = true } = {},
 ): Promise<void> {
-  await page.goto(new URL('/login', stack.appUrl).href)
+  await page.goto(new URL('/login', e2e.stack.appUrl).href)
   if (js) await hydrated(page)
   const seen = (await outboxFor(phone)).length
   // Typed the way people type it: the server normalises to E.164.
@@ -193,7 +137,7 @@ async function signUp(
 
 describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
   test('a new number signs up, lands on the dashboard, signs out and signs back in', async () => {
-    const context = await browser!.newContext()
+    const context = await e2e.browser.newContext()
     const phone = uniquePhone()
     const username = uniqueUsername('ada')
     const page = await signUp(
@@ -224,7 +168,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await page.waitForURL((url) => url.pathname === '/')
     await header.getByRole('link', { name: 'Sign in' }).waitFor()
     // Signed out for real: the dashboard sends us to sign in, and back to it afterwards.
-    await page.goto(new URL('/dashboard', stack.appUrl).href)
+    await page.goto(new URL('/dashboard', e2e.stack.appUrl).href)
     expect(new URL(page.url()).pathname).toBe('/login')
     expect(new URL(page.url()).searchParams.get('redirectTo')).toBe(
       '/dashboard',
@@ -236,7 +180,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
       .getByRole('heading', { name: 'Welcome back, Ada Builder' })
       .waitFor()
     // A signed-in visit to /login goes straight back to the dashboard.
-    await page.goto(new URL('/login', stack.appUrl).href)
+    await page.goto(new URL('/login', e2e.stack.appUrl).href)
     expect(new URL(page.url()).pathname).toBe('/dashboard')
 
     expect(problems).toEqual([])
@@ -244,11 +188,11 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
   }, 120_000)
 
   test('a wrong code shows an error on the page; the right one, pasted with a space, works', async () => {
-    const context = await browser!.newContext()
+    const context = await e2e.browser.newContext()
     const page = await context.newPage()
     const problems = watchForProblems(page)
     const phone = uniquePhone()
-    await page.goto(new URL('/login', stack.appUrl).href)
+    await page.goto(new URL('/login', e2e.stack.appUrl).href)
     await hydrated(page)
 
     // A number that is not a number gets a message on its field.
@@ -310,7 +254,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
   }, 120_000)
 
   test('works without JavaScript, from phone number to dashboard', async () => {
-    const context = await browser!.newContext({ javaScriptEnabled: false })
+    const context = await e2e.browser.newContext({ javaScriptEnabled: false })
     const username = uniqueUsername('nojs')
     const page = await signUp(
       context,
@@ -325,9 +269,9 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
 
   test('a fourth code for one number within 10 minutes says when to try again', async () => {
     // Without JavaScript there is no countdown, so the server's limit is what the person meets.
-    const context = await browser!.newContext({ javaScriptEnabled: false })
+    const context = await e2e.browser.newContext({ javaScriptEnabled: false })
     const page = await context.newPage()
-    await page.goto(new URL('/login', stack.appUrl).href)
+    await page.goto(new URL('/login', e2e.stack.appUrl).href)
     await page.getByLabel('Phone number').fill(uniquePhone())
     await page.getByRole('button', { name: 'Text me a code' }).click()
     for (let sent = 1; sent < 3; sent++) {
@@ -361,11 +305,11 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
       displayName: 'Linus Second',
     }
 
-    const firstContext = await browser!.newContext()
+    const firstContext = await e2e.browser.newContext()
     const firstPage = await signUp(firstContext, first)
     const firstProblems = watchForProblems(firstPage)
     // The first user writes a bio (with a live character count) and saves it.
-    await firstPage.goto(new URL('/settings', stack.appUrl).href)
+    await firstPage.goto(new URL('/settings', e2e.stack.appUrl).href)
     await hydrated(firstPage)
     const bio = 'Building a tiny compiler in public.'
     await firstPage.getByLabel('Bio').fill(bio)
@@ -385,10 +329,10 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await firstPage.getByText('Your profile is saved.').waitFor()
     await screenshot(firstPage, 'settings')
 
-    const secondContext = await browser!.newContext()
+    const secondContext = await e2e.browser.newContext()
     const secondPage = await signUp(secondContext, second)
     const secondProblems = watchForProblems(secondPage)
-    await secondPage.goto(new URL('/settings', stack.appUrl).href)
+    await secondPage.goto(new URL('/settings', e2e.stack.appUrl).href)
     await expect(
       secondPage.getByLabel('Display name').inputValue(),
     ).resolves.toBe(second.displayName)
@@ -400,7 +344,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
 
     // The first user's public profile: name, username, bio, member since; never the phone number.
     const profileResponse = await secondPage.goto(
-      new URL(`/u/${first.username}`, stack.appUrl).href,
+      new URL(`/u/${first.username}`, e2e.stack.appUrl).href,
     )
     expect(profileResponse?.status()).toBe(200)
     await secondPage.getByRole('heading', { name: first.displayName }).waitFor()
@@ -418,14 +362,14 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await screenshot(secondPage, 'public-profile')
 
     const missing = await secondPage.goto(
-      new URL('/u/nobody-at-all', stack.appUrl).href,
+      new URL('/u/nobody-at-all', e2e.stack.appUrl).href,
     )
     expect(missing?.status()).toBe(404)
     await secondPage.getByRole('heading', { name: 'Page not found' }).waitFor()
     await screenshot(secondPage, 'profile-not-found')
 
     // Deleting the account needs the exact username; a wrong one deletes nothing.
-    await secondPage.goto(new URL('/settings', stack.appUrl).href)
+    await secondPage.goto(new URL('/settings', e2e.stack.appUrl).href)
     await hydrated(secondPage)
     await secondPage.getByLabel(/Type your username/).fill(first.username)
     await secondPage.getByRole('button', { name: 'Delete my account' }).click()
@@ -434,21 +378,21 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
       secondPage.locator('#confirm-error').textContent(),
     ).resolves.toContain('exactly')
     expect(
-      (await fetch(new URL(`/u/${second.username}`, stack.appUrl))).status,
+      (await fetch(new URL(`/u/${second.username}`, e2e.stack.appUrl))).status,
     ).toBe(200)
     await secondPage.getByLabel(/Type your username/).fill(second.username)
     await secondPage.getByRole('button', { name: 'Delete my account' }).click()
     await secondPage.waitForURL((url) => url.pathname === '/')
     await secondPage.getByText('Your account has been deleted.').waitFor()
     expect(
-      (await fetch(new URL(`/u/${second.username}`, stack.appUrl))).status,
+      (await fetch(new URL(`/u/${second.username}`, e2e.stack.appUrl))).status,
     ).toBe(404)
 
     // "Sign out everywhere" ends the first user's session too.
-    await firstPage.goto(new URL('/settings', stack.appUrl).href)
+    await firstPage.goto(new URL('/settings', e2e.stack.appUrl).href)
     await firstPage.getByRole('button', { name: 'Sign out everywhere' }).click()
     await firstPage.waitForURL((url) => url.pathname === '/login')
-    await firstPage.goto(new URL('/settings', stack.appUrl).href)
+    await firstPage.goto(new URL('/settings', e2e.stack.appUrl).href)
     expect(new URL(firstPage.url()).pathname).toBe('/login')
 
     expect(firstProblems).toEqual([])
@@ -458,8 +402,10 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
   }, 180_000)
 
   test('the development outbox page lists the texts, newest first', async () => {
-    const page = await browser!.newPage()
-    const response = await page.goto(new URL('/dev/outbox', stack.appUrl).href)
+    const page = await e2e.browser.newPage()
+    const response = await page.goto(
+      new URL('/dev/outbox', e2e.stack.appUrl).href,
+    )
     expect(response?.status()).toBe(200)
     await page.getByRole('heading', { name: 'SMS outbox' }).waitFor()
     await expect(page.getByText(/Development only/).isVisible()).resolves.toBe(

@@ -1,66 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startDevStack } from '../../scripts/lib/dev-stack.mjs'
-import { createTestDatabase, type TestDatabase } from '../support/database'
+import { describe, expect, test } from 'vitest'
+import { hasChromium, useDevStackAndBrowser } from '../support/browser'
+import { devVar } from '../support/dev-vars'
 import { webhookSample } from '../support/webhook-samples'
 
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium) {
-  console.warn(
-    `Browser tests SKIPPED: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`,
-  )
-}
-
 // Real wrangler dev (both Workers, Static Assets, the dev registry) and, when present, real Chromium.
-let stack: { appUrl: string; webhooksUrl: string; stop(): Promise<void> }
-let database: TestDatabase | undefined
-let persistTo: string
-let browser: Browser | undefined
-
-beforeAll(async () => {
-  persistTo = mkdtempSync(path.join(tmpdir(), 'kulti-e2e-'))
-  database = process.env.TEST_DATABASE_URL
-    ? await createTestDatabase()
-    : undefined
-  stack = await startDevStack({
-    databaseUrl: database?.databaseUrl,
-    dataDir: null,
-    appPort: 8797,
-    webhooksPort: 8798,
-    seed: false,
-    persistTo,
-    log: () => {},
-  })
-  if (hasChromium) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
-  }
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-  await database?.close()
-  rmSync(persistTo, { recursive: true, force: true })
-})
+const e2e = useDevStackAndBrowser({ appPort: 8797, webhooksPort: 8798 })
 
 describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
   test('loads, hydrates without errors or CSP violations, and never leaves 127.0.0.1', async () => {
-    const page = await browser!.newPage()
+    const page = await e2e.browser.newPage()
     const requested: string[] = []
     const problems: string[] = []
     page.on('request', (request) => requested.push(request.url()))
@@ -69,7 +17,9 @@ describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
     })
     page.on('pageerror', (error) => problems.push(error.message))
 
-    const response = await page.goto(stack.appUrl, { waitUntil: 'networkidle' })
+    const response = await page.goto(e2e.stack.appUrl, {
+      waitUntil: 'networkidle',
+    })
     expect(response?.status()).toBe(200)
     await expect(page.title()).resolves.toContain('Kulti')
     await expect(
@@ -87,7 +37,6 @@ describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
         timeout: 10_000,
       },
     )
-    mkdirSync('test-results', { recursive: true })
     await page.screenshot({ path: 'test-results/landing.png', fullPage: true })
     // A client-side navigation (no document request) proves React is in charge of the page.
     const documentRequests = () =>
@@ -107,10 +56,10 @@ describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
   })
 
   test('is usable on a phone-sized screen', async () => {
-    const page = await browser!.newPage({
+    const page = await e2e.browser.newPage({
       viewport: { width: 375, height: 740 },
     })
-    await page.goto(stack.appUrl)
+    await page.goto(e2e.stack.appUrl)
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - window.innerWidth,
     )
@@ -121,7 +70,7 @@ describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
 
 describe('wrangler dev', () => {
   test('static files carry the security headers, and fingerprinted ones are cached forever', async () => {
-    const favicon = await fetch(new URL('/favicon.svg', stack.appUrl))
+    const favicon = await fetch(new URL('/favicon.svg', e2e.stack.appUrl))
     expect(favicon.status).toBe(200)
     expect(favicon.headers.get('x-frame-options')).toBe('DENY')
     expect(favicon.headers.get('x-content-type-options')).toBe('nosniff')
@@ -132,10 +81,10 @@ describe('wrangler dev', () => {
       "frame-ancestors 'none'",
     )
 
-    const html = await (await fetch(stack.appUrl)).text()
+    const html = await (await fetch(e2e.stack.appUrl)).text()
     const asset = /href="(\/build\/[^"]+\.css)"/.exec(html)?.[1]
     expect(asset).toBeTruthy()
-    const css = await fetch(new URL(asset!, stack.appUrl))
+    const css = await fetch(new URL(asset!, e2e.stack.appUrl))
     expect(css.status).toBe(200)
     expect(css.headers.get('cache-control')).toBe(
       'public, max-age=31536000, immutable',
@@ -143,14 +92,14 @@ describe('wrangler dev', () => {
     expect(css.headers.get('x-content-type-options')).toBe('nosniff')
 
     // _headers configures the server; it is not itself a file anyone can download.
-    expect((await fetch(new URL('/_headers', stack.appUrl))).status).toBe(404)
+    expect((await fetch(new URL('/_headers', e2e.stack.appUrl))).status).toBe(
+      404,
+    )
   })
 
   test("the webhooks Worker stores events and reaches the app Worker's rate limiter", async () => {
-    const url = new URL('/webhooks/100ms', stack.webhooksUrl)
-    const secret = (await import('../support/dev-vars')).devVar(
-      'HMS_WEBHOOK_SECRET',
-    )
+    const url = new URL('/webhooks/100ms', e2e.stack.webhooksUrl)
+    const secret = devVar('HMS_WEBHOOK_SECRET')
     const body = JSON.stringify(webhookSample('peer.join.success'))
     const ok = await fetch(url, {
       method: 'POST',
