@@ -18,6 +18,9 @@ export async function requestSignInCode(
   context: AppLoadContext,
   phone: string,
 ): Promise<void> {
+  // Each check counts the request as it passes, so a later refusal still spends the earlier ones.
+  // The address goes first: when a shared network is over its limit, the person's own phone
+  // budget is left untouched.
   await limit(context, 'otp-send-ip', rateLimitNetwork(clientIp(request)))
   await limit(context, 'otp-send-phone', phone)
   await limit(context, 'otp-send-phone-daily', phone)
