@@ -11,18 +11,12 @@ import {
   isReadyForQuery,
   isTerminate,
 } from './pg-framing.mjs'
-
-function startup(params: Record<string, string> = { user: 'postgres' }) {
-  const body = Buffer.from(
-    Object.entries(params)
-      .map(([key, value]) => `${key}\0${value}\0`)
-      .join('') + '\0',
-  )
-  const header = Buffer.alloc(8)
-  header.writeInt32BE(8 + body.length, 0)
-  header.writeInt32BE(PROTOCOL_VERSION_3, 4)
-  return Buffer.concat([header, body])
-}
+import {
+  queryMessage,
+  startupMessage,
+  terminateMessage,
+  typedMessage,
+} from '../../tests/support/pg-wire'
 
 function untyped(code: number, length = 8) {
   const message = Buffer.alloc(length)
@@ -31,21 +25,10 @@ function untyped(code: number, length = 8) {
   return message
 }
 
-function typed(type: string, body: Buffer | string = '') {
-  const payload = Buffer.from(body)
-  const header = Buffer.alloc(5)
-  header.write(type, 0, 'ascii')
-  header.writeInt32BE(4 + payload.length, 1)
-  return Buffer.concat([header, payload])
-}
-
-const query = (sql: string) => typed('Q', `${sql}\0`)
-const terminate = () => typed('X')
-
 describe('createFrontendParser', () => {
   test('reads the startup message, then typed messages', () => {
     const parser = createFrontendParser()
-    const first = startup({ user: 'postgres', database: 'test' })
+    const first = startupMessage({ user: 'postgres', database: 'test' })
     expect(parser.push(first)).toEqual([
       {
         type: null,
@@ -55,15 +38,19 @@ describe('createFrontendParser', () => {
       },
     ])
     expect(parser.phase).toBe('typed')
-    const q = query('select 1')
-    expect(parser.push(Buffer.concat([q, terminate()]))).toEqual([
+    const q = queryMessage('select 1')
+    expect(parser.push(Buffer.concat([q, terminateMessage()]))).toEqual([
       { type: 'Q', length: q.length - 1, end: q.length },
       { type: 'X', length: 4, end: q.length + 5 },
     ])
   })
 
   test('finds a Terminate that shares a chunk with the startup message and a query', () => {
-    const bytes = Buffer.concat([startup(), query('begin'), terminate()])
+    const bytes = Buffer.concat([
+      startupMessage(),
+      queryMessage('begin'),
+      terminateMessage(),
+    ])
     const messages = createFrontendParser().push(bytes)
     expect(messages.map((m) => m.type)).toEqual([null, 'Q', 'X'])
     const last = messages.at(-1)!
@@ -73,16 +60,16 @@ describe('createFrontendParser', () => {
 
   test('gives the same messages whatever the chunking, down to one byte at a time', () => {
     const bytes = Buffer.concat([
-      startup({
+      startupMessage({
         user: 'postgres',
         database: 'postgres',
         application_name: 'x',
       }),
-      typed('P', Buffer.alloc(300, 1)),
-      typed('B', Buffer.alloc(70_000, 2)),
-      typed('E', Buffer.from([0, 0, 0, 0, 0])),
-      typed('S'),
-      terminate(),
+      typedMessage('P', Buffer.alloc(300, 1)),
+      typedMessage('B', Buffer.alloc(70_000, 2)),
+      typedMessage('E', Buffer.from([0, 0, 0, 0, 0])),
+      typedMessage('S'),
+      terminateMessage(),
     ])
     const whole = createFrontendParser().push(bytes)
     expect(whole.map((m) => m.type)).toEqual([null, 'P', 'B', 'E', 'S', 'X'])
@@ -107,9 +94,9 @@ describe('createFrontendParser', () => {
 
   test('does not take the bytes of a message body for a Terminate', () => {
     // A query whose text contains what looks like a Terminate message.
-    const sneaky = query("select 'X\0\0\0\x04'")
+    const sneaky = queryMessage("select 'X\0\0\0\x04'")
     const messages = createFrontendParser().push(
-      Buffer.concat([startup(), sneaky]),
+      Buffer.concat([startupMessage(), sneaky]),
     )
     expect(messages.some(isTerminate)).toBe(false)
   })
@@ -120,9 +107,9 @@ describe('createFrontendParser', () => {
       { type: null, code: SSL_REQUEST_CODE, length: 8, end: 8 },
     ])
     expect(parser.phase).toBe('startup')
-    parser.push(startup())
+    parser.push(startupMessage())
     expect(parser.phase).toBe('typed')
-    expect(parser.push(terminate()).map(isTerminate)).toEqual([true])
+    expect(parser.push(terminateMessage()).map(isTerminate)).toEqual([true])
   })
 
   test('recognises a CancelRequest as a startup-phase message', () => {
@@ -142,12 +129,12 @@ describe('createFrontendParser', () => {
     ])
     expect(parser.push(clientHello)).toEqual([])
     expect(parser.phase).toBe('opaque')
-    expect(parser.push(terminate())).toEqual([])
+    expect(parser.push(terminateMessage())).toEqual([])
   })
 
   test('goes opaque on an impossible typed length', () => {
     const parser = createFrontendParser()
-    parser.push(startup())
+    parser.push(startupMessage())
     const broken = Buffer.from([0x51, 0, 0, 0, 2])
     expect(parser.push(broken)).toEqual([])
     expect(parser.phase).toBe('opaque')
@@ -164,17 +151,17 @@ describe('createFrontendParser', () => {
 })
 
 describe('createBackendParser', () => {
-  const readyForQuery = (status = 'I') => typed('Z', status)
+  const readyForQuery = (status = 'I') => typedMessage('Z', status)
 
   test('reads server messages, digits included, and spots ReadyForQuery', () => {
     const bytes = Buffer.concat([
-      typed('R', Buffer.alloc(4)),
-      typed('S', 'server_version\x0017\x00'),
+      typedMessage('R', Buffer.alloc(4)),
+      typedMessage('S', 'server_version\x0017\x00'),
       readyForQuery(),
-      typed('1'),
-      typed('2'),
-      typed('D', Buffer.alloc(20_000)),
-      typed('C', 'SELECT 1\x00'),
+      typedMessage('1'),
+      typedMessage('2'),
+      typedMessage('D', Buffer.alloc(20_000)),
+      typedMessage('C', 'SELECT 1\x00'),
       readyForQuery('T'),
     ])
     const parser = createBackendParser()
@@ -200,7 +187,7 @@ describe('createBackendParser', () => {
     const parser = createBackendParser()
     parser.expectNegotiationByte()
     const messages = parser.push(
-      Buffer.concat([Buffer.from('N'), typed('R', Buffer.alloc(4))]),
+      Buffer.concat([Buffer.from('N'), typedMessage('R', Buffer.alloc(4))]),
     )
     expect(messages).toEqual([
       { type: 'N', length: 0, end: 1 },
@@ -222,15 +209,15 @@ describe('message kinds', () => {
     const frontend = createFrontendParser()
     const messages = frontend.push(
       Buffer.concat([
-        startup(),
-        query('select 1'),
-        typed('P', 'x'),
-        typed('B', 'x'),
-        typed('D', 'x'),
-        typed('E', 'x'),
-        typed('H'),
-        typed('S'),
-        typed('F', 'x'),
+        startupMessage(),
+        queryMessage('select 1'),
+        typedMessage('P', 'x'),
+        typedMessage('B', 'x'),
+        typedMessage('D', 'x'),
+        typedMessage('E', 'x'),
+        typedMessage('H'),
+        typedMessage('S'),
+        typedMessage('F', 'x'),
       ]),
     )
     expect(messages.map((m) => [m.type, awaitsReadyForQuery(m)])).toEqual([

@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/neon-serverless'
 import pg from 'pg'
 import ws, { WebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { queryMessage, startupMessage } from '../support/pg-wire'
 import { createTestDatabase, type TestDatabase } from '../support/database'
 
 // The neon driver, in Node, through the local relay: the path every Worker takes in development
@@ -313,26 +314,6 @@ async function until(condition: () => boolean, timeoutMs = 5_000) {
     if (Date.now() > deadline) throw new Error('timed out waiting')
     await sleep(5)
   }
-}
-
-function startupMessage(params: Record<string, string>) {
-  const body = Buffer.from(
-    Object.entries(params)
-      .map(([key, value]) => `${key}\0${value}\0`)
-      .join('') + '\0',
-  )
-  const header = Buffer.alloc(8)
-  header.writeInt32BE(8 + body.length, 0)
-  header.writeInt32BE(196608, 4)
-  return Buffer.concat([header, body])
-}
-
-function queryMessage(text: string) {
-  const body = Buffer.from(`${text}\0`)
-  const header = Buffer.alloc(5)
-  header.write('Q', 0, 'ascii')
-  header.writeInt32BE(4 + body.length, 1)
-  return Buffer.concat([header, body])
 }
 
 /** The types of the complete backend messages in what was received so far. */
