@@ -13,32 +13,25 @@ import { versionDefine } from './lib/version.mjs'
 export async function buildAll({ quiet = false } = {}) {
   await run(REMIX_BIN, ['build'], { quiet })
   const define = versionDefine()
-  await run(
-    WRANGLER_BIN,
-    [
-      'deploy',
-      '--dry-run',
-      '--outdir',
-      path.join(ROOT, 'dist/app'),
-      '--define',
-      define,
-    ],
-    { env: wranglerEnv(), quiet },
-  )
-  await run(
-    WRANGLER_BIN,
-    [
-      'deploy',
-      '--dry-run',
-      '-c',
-      'workers/webhooks/wrangler.toml',
-      '--outdir',
-      path.join(ROOT, 'dist/webhooks'),
-      '--define',
-      define,
-    ],
-    { env: wranglerEnv(), quiet },
-  )
+  for (const { config, outdir } of [
+    { config: 'wrangler.toml', outdir: 'dist/app' },
+    { config: 'workers/webhooks/wrangler.toml', outdir: 'dist/webhooks' },
+  ]) {
+    await run(
+      WRANGLER_BIN,
+      [
+        'deploy',
+        '--dry-run',
+        '-c',
+        config,
+        '--outdir',
+        path.join(ROOT, outdir),
+        '--define',
+        define,
+      ],
+      { env: wranglerEnv(), quiet },
+    )
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
