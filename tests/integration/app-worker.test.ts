@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest'
-import { startWorkers, useWorkersOnTestDatabase } from '../support/workers'
+import {
+  startWorkers,
+  useWorkersOnTestDatabase,
+  UNREACHABLE_DATABASE_URL,
+} from '../support/workers'
 
 const SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
@@ -77,12 +81,11 @@ describe('an unknown page', () => {
     expect(await response.text()).toContain('Page not found')
   })
 })
-
 describe('when the database is unreachable', () => {
   test('health says down with a 503 and leaks no connection details', async () => {
     const broken = await startWorkers({
       // Nothing listens on port 9 of loopback: the connection is refused at once.
-      DATABASE_URL: 'postgresql://kulti:hunter2-secret@127.0.0.1:9/kulti',
+      DATABASE_URL: UNREACHABLE_DATABASE_URL,
       DB_WSPROXY: stack.database.wsProxy,
     })
     try {

@@ -9,7 +9,11 @@ import {
   uniquePhone,
   verify,
 } from '../support/auth'
-import { startWorkers, useWorkersOnTestDatabase } from '../support/workers'
+import {
+  startWorkers,
+  useWorkersOnTestDatabase,
+  UNREACHABLE_DATABASE_URL,
+} from '../support/workers'
 
 const SESSION_SECRET = 'test-session-secret-0123456789abcdef'
 
@@ -502,7 +506,7 @@ describe('privacy', () => {
 describe('when the database fails', () => {
   test('sign-in answers a JSON 500, and the error reported names no phone and no code', async () => {
     const broken = await startWorkers({
-      DATABASE_URL: 'postgresql://kulti:hunter2-secret@127.0.0.1:9/kulti',
+      DATABASE_URL: UNREACHABLE_DATABASE_URL,
       DB_WSPROXY: stack.database.wsProxy,
     })
     try {

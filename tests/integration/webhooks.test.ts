@@ -4,6 +4,7 @@ import {
   startWorkers,
   TEST_WEBHOOK_SECRET,
   useWorkersOnTestDatabase,
+  UNREACHABLE_DATABASE_URL,
 } from '../support/workers'
 
 const NEXT_SECRET = 'the-next-webhook-secret-rotating-in'
@@ -16,21 +17,10 @@ beforeEach(async () => {
   await stack.database.query('DELETE FROM webhook_events')
 })
 
-function deliver(
+const deliver = (
   body: string | ReadableStream,
-  headers: Record<string, string> = {},
-) {
-  return stack.workers.webhooks('/webhooks/100ms', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET,
-      ...headers,
-    },
-    body,
-    ...(typeof body === 'string' ? {} : { duplex: 'half' }),
-  } as RequestInit)
-}
+  headers?: Record<string, string>,
+) => stack.workers.deliverWebhook(body, headers)
 
 async function storedEvents() {
   return stack.database.query<{
@@ -205,18 +195,13 @@ describe('storage', () => {
 describe('when the database is unreachable', () => {
   test('the answer is 503 so 100ms retries', async () => {
     const broken = await startWorkers({
-      DATABASE_URL: 'postgresql://postgres@127.0.0.1:9/kulti',
+      DATABASE_URL: UNREACHABLE_DATABASE_URL,
       DB_WSPROXY: stack.database.wsProxy,
     })
     try {
-      const response = await broken.webhooks('/webhooks/100ms', {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET,
-        },
-        body: JSON.stringify(webhookSample('peer.join.success')),
-      })
+      const response = await broken.deliverWebhook(
+        JSON.stringify(webhookSample('peer.join.success')),
+      )
       expect(response.status).toBe(503)
       expect(response.headers.get('retry-after')).toBeTruthy()
     } finally {

@@ -25,6 +25,13 @@ function compatibility(configPath: string) {
 /** The address tests pretend the app is served at (also the Origin of its own forms). */
 export const BASE_URL = 'http://127.0.0.1:8787'
 
+/**
+ * A Postgres nobody listens on (loopback port 9): connections are refused at once. Its password is
+ * there so tests can check that it never shows up in a response or a log line.
+ */
+export const UNREACHABLE_DATABASE_URL =
+  'postgresql://kulti:hunter2-secret@127.0.0.1:9/kulti'
+
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef'
 
 /** What every test deployment runs with, unless a test overrides it. */
@@ -48,6 +55,11 @@ export interface RunningWorkers {
   app(pathOrRequest: string, init?: RequestInit): Promise<Response>
   /** A request to the webhooks Worker. */
   webhooks(pathOrRequest: string, init?: RequestInit): Promise<Response>
+  /** POSTs a body to the webhooks Worker as 100ms would: JSON, with the test secret unless `headers` override it. */
+  deliverWebhook(
+    body: string | ReadableStream,
+    headers?: Record<string, string>,
+  ): Promise<Response>
   /** Runs the app Worker's scheduled() handler as a Cron Trigger would. */
   scheduled(cron: string): Promise<{ outcome: string }>
   /** Every line both Workers logged so far (console.log/error in workerd). */
@@ -173,6 +185,17 @@ export async function startWorkers(
         toUrl(p),
         init as never,
       ) as unknown as Promise<Response>,
+    deliverWebhook: (body, headers = {}) =>
+      webhooksWorker.fetch(toUrl('/webhooks/100ms'), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-kulti-webhook-secret': TEST_WEBHOOK_SECRET,
+          ...headers,
+        },
+        body,
+        ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+      } as never) as unknown as Promise<Response>,
     logs: () => [...lines],
     scheduled: (cron) =>
       appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
