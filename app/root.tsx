@@ -37,7 +37,7 @@ export const meta: MetaFunction = () => [
 
 /** Who is signed in, for the header: just enough to name them, never the phone number. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const user = await getUser(request, context)
+  const user = await getUser(context)
   return {
     user: user
       ? { username: user.username, displayName: user.displayName }

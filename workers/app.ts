@@ -6,14 +6,24 @@ import {
 // Aliased in wrangler.toml to the Remix server build (build/index.js).
 import * as build from 'virtual:remix/server-build'
 import { openRequestDatabase } from '../app/db/client.server'
+import { openBrowserSession } from '../app/models/browser-sessions.server'
+import { addToOutbox } from '../app/models/sms-outbox.server'
 import { createMonitor } from '../app/services/monitoring.server'
-import { getAppEnv, InvalidEnvironmentError } from '../app/utils/env.server'
+import { createLimiter } from '../app/services/rate-limit.server'
+import { createSmsSender } from '../app/services/sms.server'
+import {
+  getAppEnv,
+  InvalidEnvironmentError,
+  type AppEnv,
+} from '../app/utils/env.server'
 import { jsonError } from '../app/utils/http.server'
+import { sessionCookieJar } from '../app/utils/session-cookie.server'
 import type { Bindings } from './bindings'
 import { limitRequestBody } from './body-limit'
 import { refuseCrossSiteMutation } from './csrf'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
+import './load-context'
 import { createNonce, withSecurityHeaders } from './security-headers'
 
 export { RateLimiter } from './rate-limiter'
@@ -39,6 +49,14 @@ export default {
   },
   scheduled: runJobs(jobs),
 } satisfies ExportedHandler<Bindings>
+
+/** The policy table's numbers this deployment changes: the SMS budget, then RATE_LIMIT_OVERRIDES. */
+function limiterOverrides(env: AppEnv) {
+  return {
+    'sms-hourly-budget': { limit: env.SMS_HOURLY_BUDGET, periodSeconds: 3600 },
+    ...env.RATE_LIMIT_OVERRIDES,
+  }
+}
 
 async function handleRequest(
   request: Request,
@@ -72,11 +90,21 @@ async function handleRequest(
   const limited = await limitRequestBody(request)
   if (limited instanceof Response) return limited
   const database = openRequestDatabase(env)
+  const db = () => database.db
   const context: AppLoadContext = {
     cloudflare: { env: bindings, ctx },
     env,
     database,
     monitor,
+    limiter: createLimiter(bindings.RATE_LIMITER, {
+      overrides: limiterOverrides(env),
+    }),
+    session: openBrowserSession(
+      db,
+      sessionCookieJar(request, env.SESSION_SECRETS),
+      { cacheable: request.method === 'GET' || request.method === 'HEAD' },
+    ),
+    sms: createSmsSender(env, (to, body) => addToOutbox(db(), to, body)),
     cspNonce,
     requestId,
     version: __BUILD_VERSION__,

@@ -45,7 +45,10 @@ export const users = pgTable(
 
 /**
  * Every 100ms webhook delivery we accepted, keyed by 100ms's event id so a redelivery or a replay
- * is recognised and answered without being applied twice.
+ * is recognised and answered without being applied twice. `body` is the delivery as received (the
+ * stored event); `payload` is the same as jsonb, written when the event is applied, in the same
+ * savepoint as its state change: data Postgres refuses (a NUL escape) fails the apply, not the
+ * store. An event that failed keeps its reason and attempts and is retried at `next_attempt_at`.
  */
 export const webhookEvents = pgTable(
   'webhook_events',
@@ -54,15 +57,28 @@ export const webhookEvents = pgTable(
     eventId: text('event_id').notNull(),
     type: text('type').notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
-    payload: jsonb('payload').notNull(),
+    body: text('body').notNull(),
+    payload: jsonb('payload'),
     receivedAt: timestamp('received_at', { withTimezone: true })
       .notNull()
       .defaultNow(),
     appliedAt: timestamp('applied_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    failureReason: text('failure_reason'),
+    // Null once applied, or once the attempts are used up (then only `npm run webhooks:retry`).
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('webhook_events_event_id_key').on(t.eventId),
-    index('webhook_events_applied_at_idx').on(t.appliedAt),
+    // The prune job's filter: applied events by age.
+    index('webhook_events_applied_received_at_idx')
+      .on(t.receivedAt)
+      .where(sql`${t.appliedAt} is not null`),
+    // The retry job's filter: failed events that are due.
+    index('webhook_events_retry_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.appliedAt} is null`),
   ],
 )
 

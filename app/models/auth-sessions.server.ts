@@ -48,7 +48,7 @@ async function storedId(sessionId: string): Promise<string> {
 
 /** Starts a session for `userId`; returns the id for the cookie (only its hash is stored). */
 export async function createAuthSession(
-  tx: Db | Tx,
+  tx: Tx,
   userId: string,
   client: Client,
 ): Promise<string> {
@@ -74,12 +74,24 @@ export async function signInWithCode(
     code,
     secret,
     client,
-  }: { phone: string; code: string; secret: string; client: Client },
+    replacing,
+  }: {
+    phone: string
+    code: string
+    secret: string
+    client: Client
+    /** The session this browser already holds: its row is replaced, not left behind. */
+    replacing: string | null
+  },
 ): Promise<SignIn> {
   const outcome = await db.transaction(async (tx) => {
     const attempt = await consumeSignInCode(tx, { phone, code, secret })
     if (!attempt.ok) return attempt
     const { user } = await findOrCreateUserByPhone(tx, phone)
+    if (replacing)
+      await tx
+        .delete(authSessions)
+        .where(eq(authSessions.id, await storedId(replacing)))
     const sessionId = await createAuthSession(tx, user.id, client)
     return { ok: true as const, user, sessionId }
   })

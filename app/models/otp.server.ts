@@ -1,15 +1,11 @@
 import { and, eq, gt, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/client.server'
 import { otpCodes } from '../db/schema'
-import { DomainError } from './errors'
+import type { SmsSender } from '../services/sms.server'
+import { DomainError } from '../utils/errors'
 
 export const OTP_TTL_MINUTES = 10
 export const OTP_MAX_ATTEMPTS = 5
-
-/** Anything that can deliver a text message (app/services/sms.server.ts). */
-export interface SmsSender {
-  send(to: string, body: string): Promise<void>
-}
 
 /** A uniformly random 6-digit code (rejection sampling: no modulo bias). */
 export function generateOtpCode(): string {
@@ -75,6 +71,26 @@ export async function sendSignInCode(
   }
 }
 
+/** Whether `phone` holds a code that can still be tried (unexpired, attempts left). */
+export async function hasLiveCode(db: Db, phone: string): Promise<boolean> {
+  const [row] = await db
+    .select({ phone: otpCodes.phone })
+    .from(otpCodes)
+    .where(liveCode(phone))
+  return row !== undefined
+}
+
+function liveCode(phone: string) {
+  return and(
+    eq(otpCodes.phone, phone),
+    gt(otpCodes.expiresAt, sql`now()`),
+    lt(otpCodes.attempts, OTP_MAX_ATTEMPTS),
+  )
+}
+
+export const CODE_EXPIRED_MESSAGE =
+  'This code has expired or was already used. Request a new code.'
+
 export type CodeAttempt = { ok: true } | { ok: false; error: DomainError }
 
 /**
@@ -88,11 +104,7 @@ export async function consumeSignInCode(
   { phone, code, secret }: { phone: string; code: string; secret: string },
 ): Promise<CodeAttempt> {
   const codeHash = await hashOtpCode(secret, phone, code)
-  const live = and(
-    eq(otpCodes.phone, phone),
-    gt(otpCodes.expiresAt, sql`now()`),
-    lt(otpCodes.attempts, OTP_MAX_ATTEMPTS),
-  )
+  const live = liveCode(phone)
   const [consumed] = await tx
     .delete(otpCodes)
     .where(and(live, eq(otpCodes.codeHash, codeHash)))
@@ -104,10 +116,7 @@ export async function consumeSignInCode(
     .where(live)
     .returning({ attempts: otpCodes.attempts })
   if (!wrong) {
-    return fail(
-      'code_expired',
-      'This code has expired or was already used. Request a new code.',
-    )
+    return fail('code_expired', CODE_EXPIRED_MESSAGE)
   }
   const left = OTP_MAX_ATTEMPTS - wrong.attempts
   if (left === 0)

@@ -1,8 +1,8 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/client.server'
-import { authSessions, otpCodes, users } from '../db/schema'
+import { authSessions, otpCodes, smsOutbox, users } from '../db/schema'
 import type { ProfilePatch } from '../utils/validation'
-import { DomainError } from './errors'
+import { DomainError } from '../utils/errors'
 
 export type User = typeof users.$inferSelect
 type Queryable = Db | Tx
@@ -37,7 +37,7 @@ export function needsProfile(
 
 /** The account for a verified phone number, created on first sign-in. */
 export async function findOrCreateUserByPhone(
-  db: Queryable,
+  db: Tx,
   phone: string,
 ): Promise<{ user: User; created: boolean }> {
   const [created] = await db
@@ -78,39 +78,54 @@ export async function getUserByUsername(
   return user ?? null
 }
 
+export interface ProfileUpdate {
+  user: User
+  /**
+   * This call completed a new account's profile (username and display name chosen for the first
+   * time). True for exactly one call per account, even when two race: the welcome bonus hangs on it.
+   */
+  completedProfile: boolean
+}
+
 /**
  * Changes the acting user's own profile. A username someone else holds (in any letter case) is a
- * 409; completing the profile needs both a username and a display name.
+ * 409; completing the profile needs both a username and a display name. The row is locked for the
+ * read-check-write, so two concurrent calls see each other's result.
  */
 export async function updateProfile(
   db: Db,
   userId: string,
   patch: ProfilePatch,
-): Promise<User> {
-  const current = await getUserById(db, userId)
-  if (!current)
-    throw new DomainError('not_found', 'This account no longer exists.', 404)
-  const next = { ...current, ...definedOnly(patch) }
-  if (needsProfile(next)) {
-    const fields: Record<string, string> = {}
-    if (!next.username) fields.username = 'Choose a username.'
-    if (!next.displayName) fields.displayName = 'Enter a display name.'
-    throw new DomainError(
-      'profile_incomplete',
-      'Choose a username and a display name to finish signing up.',
-      400,
-      fields,
-    )
-  }
+): Promise<ProfileUpdate> {
   try {
-    const [updated] = await db
-      .update(users)
-      .set({ ...definedOnly(patch), updatedAt: sql`now()` })
-      .where(and(eq(users.id, userId), isNull(users.deletedAt)))
-      .returning()
-    if (!updated)
-      throw new DomainError('not_found', 'This account no longer exists.', 404)
-    return updated
+    return await db.transaction(async (tx) => {
+      const current = await lockUser(tx, userId)
+      if (!current)
+        throw new DomainError(
+          'not_found',
+          'This account no longer exists.',
+          404,
+        )
+      const changes = definedOnly(patch)
+      const next = { ...current, ...changes }
+      if (needsProfile(next)) {
+        const fields: Record<string, string> = {}
+        if (!next.username) fields.username = 'Choose a username.'
+        if (!next.displayName) fields.displayName = 'Enter a display name.'
+        throw new DomainError(
+          'profile_incomplete',
+          'Choose a username and a display name to finish signing up.',
+          400,
+          fields,
+        )
+      }
+      const [updated] = await tx
+        .update(users)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(users.id, userId))
+        .returning()
+      return { user: updated!, completedProfile: needsProfile(current) }
+    })
   } catch (error) {
     if (isUniqueViolation(error, 'users_username_lower_key')) {
       throw new DomainError('username_taken', 'That username is taken.', 409, {
@@ -121,35 +136,69 @@ export async function updateProfile(
   }
 }
 
+/** The live account row, locked until the transaction ends; null for a deleted or unknown id. */
+async function lockUser(tx: Tx, userId: string): Promise<User | null> {
+  const [user] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+    .for('update')
+  return user ?? null
+}
+
 /**
- * Deletes an account: personal data is cleared and every session and code removed, in one
- * transaction. The row itself stays (anonymised) so ledger rows that point at it keep their
- * meaning. Live sessions the user hosts will be ended here once sessions exist (SPEC §2).
+ * What a person types to confirm deleting their account: the username, or, for an account that
+ * never chose one, the last 4 digits of its phone number. Throws a 400 naming what to type.
  */
-export async function deleteAccount(db: Db, userId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [user] = await tx
-      .select({ phone: users.phone })
-      .from(users)
-      .where(and(eq(users.id, userId), isNull(users.deletedAt)))
-      .for('update')
-    if (!user) return
-    if (user.phone)
-      await tx.delete(otpCodes).where(eq(otpCodes.phone, user.phone))
-    await tx.delete(authSessions).where(eq(authSessions.userId, userId))
-    await tx
-      .update(users)
-      .set({
-        phone: null,
-        username: null,
-        displayName: null,
-        bio: '',
-        avatarUrl: null,
-        deletedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(users.id, userId))
+export function confirmAccountDeletion(user: User, confirm: string): void {
+  // Exactly as shown: retyping is the safeguard against a stray click or a pasted guess.
+  const expected = user.username ?? user.phone?.slice(-4)
+  if (expected && confirm.trim() === expected) return
+  const message = user.username
+    ? `Type your username, ${user.username}, exactly as shown to confirm.`
+    : 'Type the last 4 digits of your phone number to confirm.'
+  throw new DomainError('confirmation_mismatch', message, 400, {
+    confirm: message,
   })
+}
+
+/**
+ * Deletes an account after `confirmAccountDeletion`: personal data is cleared and every session
+ * and code removed, in one transaction. The row itself stays (anonymised, no phone number) so
+ * ledger rows that point at it keep their meaning. Later features add their clean-up (ending the
+ * live sessions the user hosts) to `removePersonalData`, inside the same transaction.
+ */
+export async function deleteAccount(
+  db: Db,
+  user: User,
+  confirm: string,
+): Promise<void> {
+  confirmAccountDeletion(user, confirm)
+  await db.transaction(async (tx) => {
+    const current = await lockUser(tx, user.id)
+    if (current) await removePersonalData(tx, current)
+  })
+}
+
+async function removePersonalData(tx: Tx, user: User): Promise<void> {
+  if (user.phone) {
+    await tx.delete(otpCodes).where(eq(otpCodes.phone, user.phone))
+    // Development's outbox keeps texts by number; nothing of the number may stay behind.
+    await tx.delete(smsOutbox).where(eq(smsOutbox.to, user.phone))
+  }
+  await tx.delete(authSessions).where(eq(authSessions.userId, user.id))
+  await tx
+    .update(users)
+    .set({
+      phone: null,
+      username: null,
+      displayName: null,
+      bio: '',
+      avatarUrl: null,
+      deletedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(users.id, user.id))
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

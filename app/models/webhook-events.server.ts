@@ -1,28 +1,42 @@
-import { and, inArray, isNotNull, lt, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.server'
+import {
+  and,
+  asc,
+  eq,
+  inArray,
+  isNotNull,
+  isNull,
+  lte,
+  lt,
+  sql,
+} from 'drizzle-orm'
+import type { Db, Tx } from '../db/client.server'
 import { webhookEvents } from '../db/schema'
+import { HmsWebhookEnvelope, type WebhookEnvelope } from '../utils/validation'
+import type { WebhookRegistry } from './webhook-handlers.server'
 
-/** The envelope every 100ms webhook shares (reference/100ms/README.md), already validated. */
-export interface WebhookEnvelope {
-  id: string
-  type: string
-  timestamp: Date
-  version: string
-  data: Record<string, unknown>
-}
+/** After this many failed applications an event waits for an operator (`npm run webhooks:retry`). */
+export const MAX_WEBHOOK_ATTEMPTS = 8
+
+export type ApplyOutcome =
+  | { applied: true }
+  | { applied: false; reason: string; error: unknown }
 
 export type RecordOutcome =
-  | { duplicate: false; id: string }
   | { duplicate: true }
+  | ({ duplicate: false; id: string } & ApplyOutcome)
 
 /**
- * Stores the event and applies it in one transaction, so an event is either stored-and-applied or
- * not there at all. A redelivery (same 100ms event id) finds the row and changes nothing.
- * Event types without a handler yet are stored and marked applied: they have nothing to change.
+ * Stores the event, then applies it through the registry in a savepoint, all in one transaction:
+ * a redelivery (same 100ms event id) finds the row and changes nothing; a handler or data failure
+ * rolls back only the savepoint, so the event stays stored as failed (reason, attempts, next try)
+ * and the caller still answers 200: one poison event never makes 100ms retry forever. Only a
+ * database that cannot be reached makes this throw.
  */
 export async function recordWebhookEvent(
   db: Db,
+  registry: WebhookRegistry,
   event: WebhookEnvelope,
+  body: string,
 ): Promise<RecordOutcome> {
   return db.transaction(async (tx) => {
     const [inserted] = await tx
@@ -31,23 +45,133 @@ export async function recordWebhookEvent(
         eventId: event.id,
         type: event.type,
         occurredAt: event.timestamp,
-        payload: {
-          id: event.id,
-          type: event.type,
-          version: event.version,
-          timestamp: event.timestamp.toISOString(),
-          data: event.data,
-        },
+        body,
       })
       .onConflictDoNothing({ target: webhookEvents.eventId })
       .returning({ id: webhookEvents.id })
     if (!inserted) return { duplicate: true }
+    const outcome = await applyWebhookEvent(
+      tx,
+      registry,
+      inserted.id,
+      event,
+      body,
+    )
+    return { duplicate: false, id: inserted.id, ...outcome }
+  })
+}
+
+/**
+ * One attempt at applying a stored event, inside the caller's transaction: the payload and the
+ * handler's changes in a savepoint, then the row marked applied, or failed with its reason and
+ * the time of the next try (exponential backoff: 1, 2, 4 … minutes; none after the last attempt).
+ */
+async function applyWebhookEvent(
+  tx: Tx,
+  registry: WebhookRegistry,
+  id: string,
+  event: WebhookEnvelope,
+  body: string,
+): Promise<ApplyOutcome> {
+  try {
+    await tx.transaction(async (savepoint) => {
+      await savepoint
+        .update(webhookEvents)
+        .set({
+          payload: sql`${body}::jsonb`,
+          appliedAt: sql`now()`,
+          attempts: sql`${webhookEvents.attempts} + 1`,
+          failedAt: null,
+          failureReason: null,
+          nextAttemptAt: null,
+        })
+        .where(eq(webhookEvents.id, id))
+      await registry[event.type]?.(savepoint, event)
+    })
+    return { applied: true }
+  } catch (error) {
+    const reason = failureReason(error)
     await tx
       .update(webhookEvents)
-      .set({ appliedAt: sql`now()` })
-      .where(inArray(webhookEvents.id, [inserted.id]))
-    return { duplicate: false, id: inserted.id }
-  })
+      .set({
+        attempts: sql`${webhookEvents.attempts} + 1`,
+        failedAt: sql`now()`,
+        failureReason: reason,
+        nextAttemptAt: sql`case when ${webhookEvents.attempts} + 1 >= ${MAX_WEBHOOK_ATTEMPTS} then null
+          else now() + make_interval(mins => power(2, ${webhookEvents.attempts})::int) end`,
+      })
+      .where(eq(webhookEvents.id, id))
+    return { applied: false, reason, error }
+  }
+}
+
+/** The innermost cause's message (Postgres's own words, without the query or its parameters). */
+function failureReason(error: unknown): string {
+  let innermost = error
+  while (innermost instanceof Error && innermost.cause instanceof Error)
+    innermost = innermost.cause
+  const message =
+    innermost instanceof Error ? innermost.message : String(innermost)
+  return message.slice(0, 500)
+}
+
+export interface RetrySummary {
+  retried: number
+  applied: number
+  failed: number
+}
+
+/**
+ * Re-applies events that failed: by default those whose next try is due (the scheduled job);
+ * with `all`, every failed event whatever its attempts (an operator, once the cause is fixed).
+ * Each event is its own transaction, its row locked (SKIP LOCKED: two runs never apply one event
+ * twice). An applied event is never selected again, so a second run changes nothing.
+ */
+export async function retryFailedWebhookEvents(
+  db: Db,
+  registry: WebhookRegistry,
+  { all = false, batchSize = 100 } = {},
+): Promise<RetrySummary> {
+  const due = all
+    ? and(isNull(webhookEvents.appliedAt), isNotNull(webhookEvents.failedAt))
+    : and(
+        isNull(webhookEvents.appliedAt),
+        lte(webhookEvents.nextAttemptAt, sql`now()`),
+      )
+  const candidates = await db
+    .select({ id: webhookEvents.id })
+    .from(webhookEvents)
+    .where(due)
+    .orderBy(asc(webhookEvents.occurredAt))
+    .limit(batchSize)
+  const summary: RetrySummary = { retried: 0, applied: 0, failed: 0 }
+  for (const { id } of candidates) {
+    const outcome = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ body: webhookEvents.body })
+        .from(webhookEvents)
+        .where(and(eq(webhookEvents.id, id), due))
+        .for('update', { skipLocked: true })
+      if (!row) return null
+      return applyWebhookEvent(
+        tx,
+        registry,
+        id,
+        parseStoredEvent(row.body),
+        row.body,
+      )
+    })
+    if (!outcome) continue
+    summary.retried += 1
+    if (outcome.applied) summary.applied += 1
+    else summary.failed += 1
+  }
+  return summary
+}
+
+/** A stored body was validated when it arrived; it parses the same way now. */
+function parseStoredEvent(body: string): WebhookEnvelope {
+  return HmsWebhookEnvelope.parse(JSON.parse(body))
 }
 
 export const WEBHOOK_EVENT_RETENTION_DAYS = 30

@@ -1,24 +1,25 @@
-import type { ActionFunctionArgs } from '@remix-run/cloudflare'
 import * as z from 'zod'
 import { OTP_TTL_MINUTES } from '../models/otp.server'
-import { apiHandler, json, onlyMethod } from '../utils/api.server'
-import { requestSignInCode } from '../utils/auth.server'
-import { requireMethod } from '../utils/http.server'
-import { parseJson } from '../utils/request.server'
+import { requestSignInCode } from '../models/sign-in.server'
+import { apiRoute, json } from '../utils/api.server'
+import { getDb } from '../utils/context.server'
+import { clientIp, parseJson } from '../utils/request.server'
 import { Phone } from '../utils/validation'
 
 const SendCodeInput = z.object({ phone: Phone })
 
-export const loader = onlyMethod('POST')
-
-export const action = apiHandler(
-  async ({ request, context }: ActionFunctionArgs) => {
-    requireMethod(request, 'POST')
+export const { loader, action } = apiRoute({
+  async POST({ request, context }) {
     const { phone } = await parseJson(request, SendCodeInput)
-    await requestSignInCode(request, context, phone)
+    await requestSignInCode(getDb(context), context, {
+      phone,
+      clientIp: clientIp(request),
+      otpSecret: context.env.OTP_SECRET,
+      allowedCountries: context.env.SMS_ALLOWED_COUNTRIES,
+    })
     return json(
       { sent: true, expiresInSeconds: OTP_TTL_MINUTES * 60 },
       { status: 202 },
     )
   },
-)
+})

@@ -1,33 +1,34 @@
-import type { ActionFunctionArgs } from '@remix-run/cloudflare'
 import * as z from 'zod'
+import { verifySignInCode } from '../models/sign-in.server'
 import { toMe } from '../models/users.server'
-import { apiHandler, json, onlyMethod } from '../utils/api.server'
-import { verifySignInCode } from '../utils/auth.server'
-import { requireMethod } from '../utils/http.server'
-import { parseJson } from '../utils/request.server'
-import { commitSessionCookie } from '../utils/session.server'
+import { apiRoute, json } from '../utils/api.server'
+import { getDb } from '../utils/context.server'
+import { clientIp, ipPrefix, parseJson } from '../utils/request.server'
 import { OtpCode, Phone } from '../utils/validation'
 
 const VerifyCodeInput = z.object({ phone: Phone, code: OtpCode })
 
-export const loader = onlyMethod('POST')
-
-export const action = apiHandler(
-  async ({ request, context }: ActionFunctionArgs) => {
-    requireMethod(request, 'POST')
-    const input = await parseJson(request, VerifyCodeInput)
-    const { user, sessionId, needsProfile } = await verifySignInCode(
-      request,
-      context,
-      input,
-    )
+export const { loader, action } = apiRoute({
+  async POST({ request, context }) {
+    const { phone, code } = await parseJson(request, VerifyCodeInput)
+    const signIn = await verifySignInCode(getDb(context), context, {
+      phone,
+      code,
+      clientIp: clientIp(request),
+      otpSecret: context.env.OTP_SECRET,
+      client: {
+        userAgent: request.headers.get('User-Agent'),
+        ipPrefix: ipPrefix(clientIp(request)),
+      },
+      replacing: await context.session.id(),
+    })
     return json(
-      { user: toMe(user), needsProfile },
+      { user: toMe(signIn.user), needsProfile: signIn.needsProfile },
       {
         headers: {
-          'Set-Cookie': await commitSessionCookie(request, context, sessionId),
+          'Set-Cookie': await context.session.commit(signIn.sessionId),
         },
       },
     )
   },
-)
+})

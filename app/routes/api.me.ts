@@ -1,29 +1,49 @@
-import type {
-  ActionFunctionArgs,
-  LoaderFunctionArgs,
-} from '@remix-run/cloudflare'
-import { toMe, updateProfile } from '../models/users.server'
-import { apiHandler, json } from '../utils/api.server'
+import * as z from 'zod'
+import { deleteAccount, toMe, updateProfile } from '../models/users.server'
+import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
-import { requireMethod } from '../utils/http.server'
 import { parseJson } from '../utils/request.server'
 import { requireApiUser } from '../utils/session.server'
 import { ProfilePatch } from '../utils/validation'
 
-export const loader = apiHandler(
-  async ({ request, context }: LoaderFunctionArgs) => {
+const DeleteAccountInput = z.object({
+  confirm: z
+    .string({
+      error:
+        'Type your username (or the last 4 digits of your phone number) to confirm.',
+    })
+    .max(64),
+})
+
+export const { loader, action } = apiRoute({
+  async GET({ request, context }) {
     const user = await requireApiUser(request, context)
     return json({ user: toMe(user) })
   },
-)
 
-/** Edits the signed-in user's own profile (and completes a new account's). */
-export const action = apiHandler(
-  async ({ request, context }: ActionFunctionArgs) => {
-    requireMethod(request, 'PUT')
+  /** Edits the signed-in user's own profile (and completes a new account's). */
+  async PUT({ request, context }) {
     const user = await requireApiUser(request, context)
     const patch = await parseJson(request, ProfilePatch)
-    const updated = await updateProfile(getDb(context), user.id, patch)
+    const { user: updated } = await updateProfile(
+      getDb(context),
+      user.id,
+      patch,
+    )
     return json({ user: toMe(updated) })
   },
-)
+
+  /** Deletes the account, confirmed by the username or, without one, the phone's last 4 digits. */
+  async DELETE({ request, context }) {
+    const user = await requireApiUser(request, context)
+    const { confirm } = await parseJson(request, DeleteAccountInput)
+    await deleteAccount(getDb(context), user, confirm)
+    return new Response(null, {
+      status: 204,
+      headers: {
+        'Cache-Control': 'no-store',
+        'Set-Cookie': await context.session.clear(),
+      },
+    })
+  },
+})

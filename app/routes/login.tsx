@@ -1,6 +1,5 @@
 import {
   redirect,
-  type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -15,33 +14,34 @@ import { useEffect, useState, type ClipboardEvent, type FormEvent } from 'react'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
 import { TextField } from '../components/ui/text-field'
-import { DomainError } from '../models/errors'
 import { OTP_TTL_MINUTES } from '../models/otp.server'
-import { requestSignInCode, verifySignInCode } from '../utils/auth.server'
+import { requestSignInCode, verifySignInCode } from '../models/sign-in.server'
+import { getDb } from '../utils/context.server'
+import { DomainError } from '../utils/errors'
 import {
+  formAction,
+  formHeaders,
   LoginCodeForm,
   LoginPhoneForm,
   parseForm,
-  readForm,
 } from '../utils/forms.server'
-import type { ErrorBody } from '../utils/http.server'
 import { isOutboxActive } from '../utils/outbox.server'
-import {
-  commitSessionCookie,
-  getUser,
-  safeRedirect,
-} from '../utils/session.server'
+import { maskedPhone } from '../utils/phone'
+import { clientIp, ipPrefix } from '../utils/request.server'
+import { getUser, safeRedirect } from '../utils/session.server'
 
 // How long the resend button waits; the server's own limit (3 codes / 10 min) is what really counts.
 const RESEND_AFTER_SECONDS = 30
 
 export const meta: MetaFunction = () => [{ title: 'Sign in — Kulti' }]
 
+export const headers = formHeaders
+
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const redirectTo = safeRedirect(
     new URL(request.url).searchParams.get('redirectTo'),
   )
-  if (await getUser(request, context)) throw redirect(redirectTo)
+  if (await getUser(context)) throw redirect(redirectTo)
   return {
     redirectTo,
     codeValidMinutes: OTP_TTL_MINUTES,
@@ -59,92 +59,62 @@ type ActionData =
   | { step: 'phone'; phone: string; errors: Errors }
   | { step: 'code'; phone: string; sentAt: number; errors: Errors }
 
-export async function action({
-  request,
-  context,
-}: ActionFunctionArgs): Promise<ActionData> {
-  const form = await readForm(request)
-  const intent = form.get('intent')
-  const redirectTo = safeRedirect(form.get('redirectTo'))
-  const rawPhone = String(form.get('phone') ?? '')
-  const parsedPhone = parseForm(LoginPhoneForm, { phone: rawPhone })
-  if (!parsedPhone.ok)
-    return { step: 'phone', phone: rawPhone, errors: parsedPhone.errors }
-  const phone = parsedPhone.data.phone
+export const action = formAction(
+  async ({ request, context }, form): Promise<ActionData> => {
+    const intent = form.get('intent')
+    const { phone } = parseForm(LoginPhoneForm, { phone: form.get('phone') })
+    const db = getDb(context)
 
-  if (intent === 'send' || intent === 'resend') {
-    try {
-      await requestSignInCode(request, context, phone)
-    } catch (error) {
-      const errors = await formErrors(error)
-      return intent === 'send'
-        ? { step: 'phone', phone: rawPhone, errors }
-        : {
-            step: 'code',
-            phone: phone,
-            sentAt: Number(form.get('sentAt')) || 0,
-            errors,
-          }
-    }
-    return { step: 'code', phone: phone, sentAt: Date.now(), errors: {} }
-  }
-
-  if (intent === 'verify') {
-    const sentAt = Number(form.get('sentAt')) || 0
-    const code = parseForm(LoginCodeForm, {
-      code: String(form.get('code') ?? ''),
-    })
-    if (!code.ok) return { step: 'code', phone, sentAt, errors: code.errors }
-    let signIn
-    try {
-      signIn = await verifySignInCode(request, context, {
-        phone: phone,
-        code: code.data.code,
+    if (intent === 'send' || intent === 'resend') {
+      await requestSignInCode(db, context, {
+        phone,
+        clientIp: clientIp(request),
+        otpSecret: context.env.OTP_SECRET,
+        allowedCountries: context.env.SMS_ALLOWED_COUNTRIES,
       })
-    } catch (error) {
-      return {
-        step: 'code',
-        phone: phone,
-        sentAt,
-        errors: await formErrors(error),
-      }
+      return { step: 'code', phone, sentAt: Date.now(), errors: {} }
     }
-    const next = signIn.needsProfile ? welcomeUrl(redirectTo) : redirectTo
-    throw redirect(next, {
-      headers: {
-        'Set-Cookie': await commitSessionCookie(
-          request,
-          context,
-          signIn.sessionId,
-        ),
-      },
-    })
-  }
 
-  throw new Response('Unknown form intent', { status: 400 })
-}
-
-/**
- * Turns what sign-in throws into messages on the form: a broken rule (wrong code, unreachable
- * number) and a rate limit or an unavailable limiter (thrown as JSON Responses) are the person's
- * to act on; anything else is our bug and goes to the error page.
- */
-async function formErrors(error: unknown): Promise<Errors> {
-  if (error instanceof DomainError)
-    return error.fields ? { ...error.fields } : { form: error.message }
-  if (
-    error instanceof Response &&
-    (error.status === 429 || error.status === 503)
-  ) {
-    const body = (await error.json().catch(() => null)) as ErrorBody | null
-    return {
-      form:
-        body?.error?.message ??
-        'Too many attempts. Please wait a few minutes and try again.',
+    if (intent === 'verify') {
+      const { code } = parseForm(LoginCodeForm, { code: form.get('code') })
+      const signIn = await verifySignInCode(db, context, {
+        phone,
+        code,
+        clientIp: clientIp(request),
+        otpSecret: context.env.OTP_SECRET,
+        client: {
+          userAgent: request.headers.get('User-Agent'),
+          ipPrefix: ipPrefix(clientIp(request)),
+        },
+        replacing: await context.session.id(),
+      })
+      const redirectTo = safeRedirect(form.get('redirectTo'))
+      throw redirect(
+        signIn.needsProfile ? welcomeUrl(redirectTo) : redirectTo,
+        {
+          headers: {
+            'Set-Cookie': await context.session.commit(signIn.sessionId),
+          },
+        },
+      )
     }
-  }
-  throw error
-}
+
+    throw new DomainError('unknown_intent', 'Unknown form intent.')
+  },
+  // The step the person was on, shown again with the messages: sending failed → the phone step;
+  // a failed resend or a wrong code → the code step, keeping the resend timer.
+  (form, errors): ActionData => {
+    const phone = String(form.get('phone') ?? '')
+    return form.get('intent') === 'send' || errors.phone
+      ? { step: 'phone', phone, errors }
+      : {
+          step: 'code',
+          phone,
+          sentAt: Number(form.get('sentAt')) || 0,
+          errors,
+        }
+  },
+)
 
 /** A new account picks its name first, then goes where it was heading. */
 function welcomeUrl(redirectTo: string): string {
@@ -245,8 +215,8 @@ function CodeStep({
     <>
       <h1>Enter your code</h1>
       <p className="muted">
-        We texted a 6-digit code to <strong>{phone}</strong>. It works for{' '}
-        {codeValidMinutes} minutes.
+        We texted a 6-digit code to <strong>{maskedPhone(phone)}</strong>. It
+        works for {codeValidMinutes} minutes.
       </p>
       <Form method="post" className="stack">
         <CodeStepState redirectTo={redirectTo} phone={phone} sentAt={sentAt} />

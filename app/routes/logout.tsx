@@ -1,13 +1,16 @@
-import { redirect, type ActionFunctionArgs } from '@remix-run/cloudflare'
-import { signOut } from '../utils/session.server'
+import { redirect } from '@remix-run/cloudflare'
+import { formAction } from '../utils/forms.server'
 
 /** Signing out is a POST (a GET could be triggered by any link or prefetch); a GET just goes home. */
 export function loader() {
   return redirect('/')
 }
 
-export async function action({ request, context }: ActionFunctionArgs) {
-  return redirect('/', {
-    headers: { 'Set-Cookie': await signOut(request, context) },
-  })
-}
+export const action = formAction(
+  async ({ context }) => {
+    throw redirect('/', {
+      headers: { 'Set-Cookie': await context.session.signOut() },
+    })
+  },
+  (_form, errors) => ({ errors }),
+)

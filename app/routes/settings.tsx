@@ -1,6 +1,5 @@
 import {
   redirect,
-  type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -12,13 +11,20 @@ import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
 import { fieldAria, TextField } from '../components/ui/text-field'
 import { deleteAllAuthSessions } from '../models/auth-sessions.server'
-import { DomainError } from '../models/errors'
 import { deleteAccount, toMe, updateProfile } from '../models/users.server'
 import { getDb } from '../utils/context.server'
-import { parseForm, ProfileForm, readForm } from '../utils/forms.server'
-import { clearSessionCookie, requireUser } from '../utils/session.server'
+import { DomainError } from '../utils/errors'
+import {
+  formAction,
+  formHeaders,
+  parseForm,
+  ProfileForm,
+} from '../utils/forms.server'
+import { requireUser } from '../utils/session.server'
 
 export const meta: MetaFunction = () => [{ title: 'Settings — Kulti' }]
+
+export const headers = formHeaders
 
 const BIO_MAX = 280
 
@@ -34,56 +40,47 @@ type ActionData = {
   errors: Record<string, string>
 }
 
-export async function action({
-  request,
-  context,
-}: ActionFunctionArgs): Promise<ActionData> {
-  const user = await requireUser(request, context)
-  const db = getDb(context)
-  const form = await readForm(request)
-  const intent = form.get('intent')
+export const action = formAction(
+  async ({ request, context }, form): Promise<ActionData> => {
+    const user = await requireUser(request, context)
+    const db = getDb(context)
+    const intent = form.get('intent')
 
-  if (intent === 'profile') {
-    const values = {
-      displayName: String(form.get('displayName') ?? ''),
-      bio: String(form.get('bio') ?? ''),
-      avatarUrl: String(form.get('avatarUrl') ?? ''),
+    if (intent === 'profile') {
+      const input = parseForm(ProfileForm, profileValues(form))
+      await updateProfile(db, user.id, input)
+      return { intent, saved: true, errors: {} }
     }
-    const input = parseForm(ProfileForm, values)
-    if (!input.ok) return { intent, values, errors: input.errors }
-    try {
-      await updateProfile(db, user.id, input.data)
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error
-      return { intent, values, errors: error.fields ?? { form: error.message } }
+
+    if (intent === 'signout-everywhere') {
+      await deleteAllAuthSessions(db, user.id)
+      throw redirect('/login', {
+        headers: { 'Set-Cookie': await context.session.clear() },
+      })
     }
-    return { intent, saved: true, errors: {} }
-  }
 
-  if (intent === 'signout-everywhere') {
-    await deleteAllAuthSessions(db, user.id)
-    throw redirect('/login', {
-      headers: { 'Set-Cookie': await clearSessionCookie(request, context) },
-    })
-  }
-
-  if (intent === 'delete') {
-    // Typing the exact username is the safeguard against a stray click; nothing happens otherwise.
-    if (String(form.get('confirm') ?? '').trim() !== user.username) {
-      return {
-        intent,
-        errors: {
-          confirm: `Type your username, ${user.username}, exactly as shown to confirm.`,
-        },
-      }
+    if (intent === 'delete') {
+      // Typing the exact username is the safeguard against a stray click; nothing happens otherwise.
+      await deleteAccount(db, user, String(form.get('confirm') ?? ''))
+      throw redirect('/?deleted=1', {
+        headers: { 'Set-Cookie': await context.session.clear() },
+      })
     }
-    await deleteAccount(db, user.id)
-    throw redirect('/?deleted=1', {
-      headers: { 'Set-Cookie': await clearSessionCookie(request, context) },
-    })
-  }
 
-  throw new Response('Unknown form intent', { status: 400 })
+    throw new DomainError('unknown_intent', 'Unknown form intent.')
+  },
+  (form, errors): ActionData =>
+    form.get('intent') === 'delete'
+      ? { intent: 'delete', errors }
+      : { intent: 'profile', values: profileValues(form), errors },
+)
+
+function profileValues(form: FormData): Record<string, string> {
+  return {
+    displayName: String(form.get('displayName') ?? ''),
+    bio: String(form.get('bio') ?? ''),
+    avatarUrl: String(form.get('avatarUrl') ?? ''),
+  }
 }
 
 export default function Settings() {

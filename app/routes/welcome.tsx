@@ -1,6 +1,5 @@
 import {
   redirect,
-  type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -9,13 +8,24 @@ import { DisplayNameField } from '../components/display-name-field'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
 import { TextField } from '../components/ui/text-field'
-import { DomainError } from '../models/errors'
-import { needsProfile, updateProfile } from '../models/users.server'
+import {
+  deleteAccount,
+  needsProfile,
+  updateProfile,
+} from '../models/users.server'
 import { getDb } from '../utils/context.server'
-import { parseForm, readForm, WelcomeForm } from '../utils/forms.server'
+import {
+  formAction,
+  formHeaders,
+  parseForm,
+  WelcomeForm,
+} from '../utils/forms.server'
+import { maskedPhone } from '../utils/phone'
 import { requireUser, safeRedirect } from '../utils/session.server'
 
 export const meta: MetaFunction = () => [{ title: 'Welcome — Kulti' }]
+
+export const headers = formHeaders
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context, { allowIncomplete: true })
@@ -27,41 +37,55 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     redirectTo,
     username: user.username ?? '',
     displayName: user.displayName ?? '',
+    phone: user.phone ? maskedPhone(user.phone) : null,
   }
 }
 
 type ActionData = {
+  intent: 'profile' | 'delete'
   values: Record<string, string>
   errors: Record<string, string>
 }
 
-export async function action({
-  request,
-  context,
-}: ActionFunctionArgs): Promise<ActionData> {
-  const user = await requireUser(request, context, { allowIncomplete: true })
-  const form = await readForm(request)
-  const values = {
-    username: String(form.get('username') ?? ''),
-    displayName: String(form.get('displayName') ?? ''),
-  }
-  const input = parseForm(WelcomeForm, values)
-  if (!input.ok) return { values, errors: input.errors }
-  try {
-    await updateProfile(getDb(context), user.id, input.data)
-  } catch (error) {
-    // A taken username (409) or a missing field comes back as field messages to show on the form.
-    if (!(error instanceof DomainError)) throw error
-    return { values, errors: error.fields ?? { form: error.message } }
-  }
-  throw redirect(safeRedirect(form.get('redirectTo')))
-}
+export const action = formAction(
+  async ({ request, context }, form): Promise<ActionData> => {
+    const user = await requireUser(request, context, { allowIncomplete: true })
+    if (form.get('intent') === 'delete') {
+      // Signed up with the wrong number, or changed their mind: no username needed to leave.
+      await deleteAccount(
+        getDb(context),
+        user,
+        String(form.get('confirm') ?? ''),
+      )
+      throw redirect('/?deleted=1', {
+        headers: { 'Set-Cookie': await context.session.clear() },
+      })
+    }
+    const input = parseForm(WelcomeForm, {
+      username: form.get('username'),
+      displayName: form.get('displayName'),
+    })
+    await updateProfile(getDb(context), user.id, input)
+    throw redirect(safeRedirect(form.get('redirectTo')))
+  },
+  (form, errors): ActionData => ({
+    intent: form.get('intent') === 'delete' ? 'delete' : 'profile',
+    values: {
+      username: String(form.get('username') ?? ''),
+      displayName: String(form.get('displayName') ?? ''),
+    },
+    errors,
+  }),
+)
 
 export default function Welcome() {
   const profile = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const errors = actionData?.errors ?? {}
-  const values = actionData?.values ?? profile
+  const profileAction =
+    actionData?.intent === 'profile' ? actionData : undefined
+  const deletion = actionData?.intent === 'delete' ? actionData : undefined
+  const errors = profileAction?.errors ?? {}
+  const values = profileAction?.values ?? profile
   return (
     <section className="auth-card card">
       <h1>Welcome to Kulti</h1>
@@ -92,8 +116,44 @@ export default function Welcome() {
           error={errors.displayName}
           hint="Up to 50 characters; you can change it later in settings."
         />
-        <SubmitButton pendingLabel="Saving…">Continue</SubmitButton>
+        <SubmitButton intent="profile" pendingLabel="Saving…">
+          Continue
+        </SubmitButton>
       </Form>
+      <details className="welcome-delete" open={deletion !== undefined}>
+        <summary>Not you, or changed your mind? Delete this account</summary>
+        <Form method="post" className="stack">
+          <p className="muted">
+            This removes the account
+            {profile.phone ? (
+              <>
+                {' '}
+                for <strong>{profile.phone}</strong>
+              </>
+            ) : null}{' '}
+            and its phone number for good.
+          </p>
+          <FormError message={deletion?.errors.form} />
+          <TextField
+            name="confirm"
+            label="Type the last 4 digits of your phone number to confirm"
+            error={deletion?.errors.confirm}
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            pattern="[0-9]{4}"
+            maxLength={4}
+            required
+          />
+          <SubmitButton
+            intent="delete"
+            pendingLabel="Deleting…"
+            className="button button-danger"
+          >
+            Delete this account
+          </SubmitButton>
+        </Form>
+      </details>
     </section>
   )
 }

@@ -22,11 +22,35 @@ const CHECK_TIMEOUT_MS = 2_000
 // The object R2 is asked about; it need not exist: a `null` answer still proves R2 answered.
 export const STORAGE_PROBE_KEY = 'health/probe'
 
-interface HealthDeps {
+export interface HealthDeps {
   db: () => Db
   storage: R2Bucket
   limiter: RateLimiterNamespace
   version: string
+}
+
+/** How long an isolate reuses a report: a spike of health checks costs one check per isolate. */
+export const HEALTH_CACHE_MS = 5_000
+
+let cached: { expiresAt: number; report: Promise<HealthReport> } | undefined
+
+/**
+ * The health report, computed at most once per HEALTH_CACHE_MS per isolate (SPEC §7): concurrent
+ * callers share the check in flight, so 100 requests at once open one database connection, not 100
+ * that queue until the 2 s check times out and the service reports itself down.
+ */
+export function cachedHealth(deps: HealthDeps): Promise<HealthReport> {
+  const now = Date.now()
+  if (!cached || cached.expiresAt <= now) {
+    const report = checkHealth(deps)
+    cached = { expiresAt: now + HEALTH_CACHE_MS, report }
+    // The clock starts when the answer is known, so a slow check is not re-run at once.
+    void report.then(() => {
+      if (cached?.report === report)
+        cached.expiresAt = Date.now() + HEALTH_CACHE_MS
+    })
+  }
+  return cached.report
 }
 
 /**

@@ -4,7 +4,7 @@ import type { RateLimitPolicy } from './sliding-window'
 // RATE_LIMIT_OVERRIDES names real policies).
 
 interface Policy extends RateLimitPolicy {
-  /** Refuse the request when the limiter cannot be reached (auth and OTP: SPEC §7). */
+  /** Refuse the request when the limiter cannot answer in time (auth, OTP, tips: SPEC §7). */
   failClosed: boolean
 }
 
@@ -16,11 +16,19 @@ export const RATE_LIMIT_POLICIES = {
     periodSeconds: 24 * 60 * 60,
     failClosed: true,
   },
+  // Per client network: an IPv4 address or an IPv6 /64 …
   'otp-send-ip': { limit: 10, periodSeconds: 60 * 60, failClosed: true },
+  // … and, for IPv6, its /48, so rotating through the 65,536 /64s of one site buys nothing.
+  'otp-send-ip48': { limit: 50, periodSeconds: 60 * 60, failClosed: true },
+  // One product-wide key: the SMS bill's ceiling. Its limit comes from SMS_HOURLY_BUDGET.
+  'sms-hourly-budget': { limit: 500, periodSeconds: 60 * 60, failClosed: true },
+  // Charged only while the phone has a live code (app/models/sign-in.server.ts).
   'otp-verify-phone': { limit: 10, periodSeconds: 10 * 60, failClosed: true },
+  'otp-verify-ip': { limit: 30, periodSeconds: 10 * 60, failClosed: true },
   tip: { limit: 10, periodSeconds: 60 * 60, failClosed: true },
   'session-create': { limit: 10, periodSeconds: 60 * 60, failClosed: false },
   'recording-control': { limit: 30, periodSeconds: 10 * 60, failClosed: false },
+  // Every mutation of a signed-in user, keyed by user id (requireUser / requireApiUser).
   mutation: { limit: 120, periodSeconds: 60, failClosed: false },
   // Counts only failed webhook authentications, so 100ms's own deliveries are never slowed down.
   'webhook-auth-failure': { limit: 20, periodSeconds: 60, failClosed: false },

@@ -1,109 +1,114 @@
-import type { RateLimiter } from '../../workers/rate-limiter'
-import { jsonError } from '../utils/http.server'
+import type { RateLimiter as RateLimiterObject } from '../../workers/rate-limiter'
+import { RateLimited, Unavailable } from '../utils/errors'
 import {
   RATE_LIMIT_POLICIES,
   type RateLimitPolicyName,
 } from './rate-limit-policies'
 import type { RateLimitDecision, RateLimitPolicy } from './sliding-window'
+import { log } from './monitoring.server'
 
-export type RateLimiterNamespace = DurableObjectNamespace<RateLimiter>
+export type RateLimiterNamespace = DurableObjectNamespace<RateLimiterObject>
 
-/** Per-deployment replacements for a policy's numbers (RATE_LIMIT_OVERRIDES); tests use them. */
+/** Per-deployment replacements for a policy's numbers (RATE_LIMIT_OVERRIDES, SMS_HOURLY_BUDGET). */
 export type RateLimitOverrides = Partial<Record<string, RateLimitPolicy>>
 
-/** Asks the limiter object for `<policy>:<subject>`; one object per key keeps hot keys apart. */
-export async function checkRateLimit(
-  limiter: RateLimiterNamespace,
-  policyName: RateLimitPolicyName,
-  subject: string,
-  overrides: RateLimitOverrides = {},
-): Promise<RateLimitDecision> {
-  const key = `${policyName}:${subject}`
-  const { limit, periodSeconds } =
-    overrides[policyName] ?? RATE_LIMIT_POLICIES[policyName]
-  const stub = limiter.get(limiter.idFromName(key))
-  return stub.check(key, { limit, periodSeconds })
-}
+/** SPEC §1: the limiter is asked with a timeout of at most 1.5 s. */
+export const LIMITER_TIMEOUT_MS = 1_500
 
-/** `RateLimit-*` headers (IETF draft) describing a decision. */
-export function rateLimitHeaders(
-  decision: RateLimitDecision,
-): Record<string, string> {
-  const headers: Record<string, string> = {
-    'RateLimit-Limit': String(decision.limit),
-    'RateLimit-Remaining': String(decision.remaining),
-    'RateLimit-Reset': String(decision.resetAfter),
-  }
-  if (!decision.allowed) headers['Retry-After'] = String(decision.retryAfter)
-  return headers
+export interface CountedDecision {
+  policy: string
+  periodSeconds: number
+  decision: RateLimitDecision
 }
 
 /**
- * Counts a request against a policy and throws a 429 Response (with Retry-After) when it is over.
- * When the limiter is unreachable, fail-closed policies throw a 503; the others let it through.
+ * The rate limiter as one request sees it. `check` counts the request against `<policy>:<subject>`
+ * and throws `RateLimited` when it is over; when the limiter fails or does not answer within
+ * LIMITER_TIMEOUT_MS, fail-closed policies throw `Unavailable` and the others let it through.
+ * `decisions` keeps what was counted, for the RateLimit headers of the response.
  */
-export async function enforceRateLimit(
-  limiter: RateLimiterNamespace,
-  policyName: RateLimitPolicyName,
-  subject: string,
-  overrides?: RateLimitOverrides,
-): Promise<RateLimitDecision | null> {
-  let decision: RateLimitDecision
-  try {
-    decision = await checkRateLimit(limiter, policyName, subject, overrides)
-  } catch (error) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'rate limiter unreachable',
-        policy: policyName,
-        error: String(error),
-      }),
-    )
-    if (!RATE_LIMIT_POLICIES[policyName].failClosed) return null
-    throw jsonError(
-      503,
-      'rate_limiter_unavailable',
-      'This action is briefly unavailable. Please try again in a minute.',
-      {
-        headers: { 'Retry-After': '60' },
-      },
-    )
-  }
-  if (!decision.allowed) {
-    throw jsonError(
-      429,
-      'rate_limited',
-      `Too many attempts. Try again in ${formatWait(decision.retryAfter)}.`,
-      {
-        headers: rateLimitHeaders(decision),
-      },
-    )
-  }
-  return decision
+export interface Limiter {
+  check(policy: RateLimitPolicyName, subject: string): Promise<void>
+  readonly decisions: readonly CountedDecision[]
 }
 
-function formatWait(seconds: number): string {
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`
-  const minutes = Math.ceil(seconds / 60)
-  if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'}`
-  const hours = Math.ceil(minutes / 60)
-  return `${hours} hour${hours === 1 ? '' : 's'}`
+export function createLimiter(
+  namespace: RateLimiterNamespace,
+  {
+    overrides = {},
+    timeoutMs = LIMITER_TIMEOUT_MS,
+  }: { overrides?: RateLimitOverrides; timeoutMs?: number } = {},
+): Limiter {
+  const decisions: CountedDecision[] = []
+  return {
+    decisions,
+    async check(policyName, subject) {
+      const key = `${policyName}:${subject}`
+      const { limit, periodSeconds } =
+        overrides[policyName] ?? RATE_LIMIT_POLICIES[policyName]
+      let decision: RateLimitDecision
+      try {
+        const stub = namespace.get(namespace.idFromName(key))
+        decision = await withTimeout(
+          stub.check(key, { limit, periodSeconds }),
+          timeoutMs,
+        )
+      } catch (error) {
+        log('error', 'rate limiter unreachable', {
+          policy: policyName,
+          error: error instanceof Error ? error.message : String(error),
+        })
+        if (!RATE_LIMIT_POLICIES[policyName].failClosed) return
+        throw new Unavailable('rate limiter', { cause: error })
+      }
+      decisions.push({ policy: policyName, periodSeconds, decision })
+      if (!decision.allowed)
+        throw new RateLimited(
+          policyName,
+          decision.retryAfter,
+          decision,
+          periodSeconds,
+        )
+    },
+  }
 }
 
-/** `enforceRateLimit` with the request's limiter and this deployment's overrides. */
-export function limit(
-  context: {
-    cloudflare: { env: { RATE_LIMITER: RateLimiterNamespace } }
-    env: { RATE_LIMIT_OVERRIDES?: RateLimitOverrides }
-  },
-  policyName: RateLimitPolicyName,
-  subject: string,
-): Promise<RateLimitDecision | null> {
-  return enforceRateLimit(
-    context.cloudflare.env.RATE_LIMITER,
-    policyName,
-    subject,
-    context.env.RATE_LIMIT_OVERRIDES,
-  )
+/**
+ * `RateLimit-Policy` and `RateLimit` (IETF draft-ietf-httpapi-ratelimit-headers, structured
+ * fields), one list item per policy the request was counted against; `Retry-After` on a refusal.
+ */
+export function rateLimitHeaders(
+  decisions: readonly CountedDecision[],
+): Record<string, string> {
+  if (decisions.length === 0) return {}
+  const headers: Record<string, string> = {
+    'RateLimit-Policy': decisions
+      .map((d) => `"${d.policy}";q=${d.decision.limit};w=${d.periodSeconds}`)
+      .join(', '),
+    RateLimit: decisions
+      .map(
+        (d) =>
+          `"${d.policy}";r=${d.decision.remaining};t=${d.decision.allowed ? d.decision.resetAfter : d.decision.retryAfter}`,
+      )
+      .join(', '),
+  }
+  const refused = decisions.filter((d) => !d.decision.allowed)
+  if (refused.length > 0)
+    headers['Retry-After'] = String(
+      Math.max(...refused.map((d) => d.decision.retryAfter)),
+    )
+  return headers
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${ms} ms`)),
+        ms,
+      )
+    }),
+  ]).finally(() => clearTimeout(timer))
 }

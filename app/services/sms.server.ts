@@ -1,31 +1,38 @@
 import * as z from 'zod'
-import type { Db } from '../db/client.server'
-import { addToOutbox } from '../models/sms-outbox.server'
-import type { SmsSender } from '../models/otp.server'
+import { DomainError, Unavailable } from '../utils/errors'
 import type { AppEnv } from '../utils/env.server'
 
 /**
  * Text messages, through one of two providers: Twilio's Messages API in production, or the outbox
- * table for development and tests (readable at /dev/outbox). Nothing else knows Twilio's shapes.
+ * (a table, readable at /dev/outbox) for development and tests. Nothing else knows Twilio's shapes.
+ * A number the provider cannot text is a DomainError (400); a provider that is down is Unavailable.
  */
-export class SmsError extends Error {
-  constructor(
-    readonly kind: 'invalid_recipient' | 'unavailable',
-    message: string,
-  ) {
-    super(message)
-    this.name = 'SmsError'
-  }
+export interface SmsSender {
+  send(to: string, body: string): Promise<void>
 }
 
-export function createSmsSender(env: AppEnv, db: Db): SmsSender {
+/** Where the outbox provider writes (the sms_outbox table, through its model). */
+export type OutboxWriter = (to: string, body: string) => Promise<void>
+
+export function createSmsSender(env: AppEnv, outbox: OutboxWriter): SmsSender {
   if (env.SMS_PROVIDER === 'outbox') {
     // parseAppEnv already refuses this combination; the check stays next to the danger too.
     if (env.ENVIRONMENT === 'production')
       throw new Error('The SMS outbox cannot be used in production')
-    return { send: (to, body) => addToOutbox(db, to, body) }
+    return { send: outbox }
   }
   return twilioSender(env)
+}
+
+const UNREACHABLE_MESSAGE =
+  'We cannot send a text to this number. Check it, or use another.'
+
+function smsUnavailable(reason: string): Unavailable {
+  return new Unavailable('sms', {
+    message:
+      'We could not send the text just now. Please try again in a minute.',
+    cause: new Error(reason),
+  })
 }
 
 // Twilio's error body (reference/twilio-sms.md): {code, message, more_info, status}.
@@ -58,8 +65,7 @@ function twilioSender(env: AppEnv): SmsSender {
           signal: AbortSignal.timeout(10_000),
         })
       } catch (error) {
-        throw new SmsError(
-          'unavailable',
+        throw smsUnavailable(
           `Twilio could not be reached: ${error instanceof Error ? error.name : 'error'}`,
         )
       }
@@ -72,13 +78,11 @@ function twilioSender(env: AppEnv): SmsSender {
       )
       const code = parsed.success ? parsed.data.code : undefined
       if (code !== undefined && RECIPIENT_ERRORS.has(code)) {
-        throw new SmsError(
-          'invalid_recipient',
-          `Twilio refused the recipient (error ${code})`,
-        )
+        throw new DomainError('phone_unreachable', UNREACHABLE_MESSAGE, 400, {
+          phone: UNREACHABLE_MESSAGE,
+        })
       }
-      throw new SmsError(
-        'unavailable',
+      throw smsUnavailable(
         `Twilio answered ${response.status}${code ? ` (error ${code})` : ''}`,
       )
     },

@@ -2,54 +2,80 @@ import type {
   ActionFunctionArgs,
   LoaderFunctionArgs,
 } from '@remix-run/cloudflare'
-import { DomainError } from '../models/errors'
+import { rateLimitHeaders } from '../services/rate-limit.server'
+import {
+  isDomainError,
+  isRateLimited,
+  isUnavailable,
+  unavailableDetails,
+} from './errors'
 import { jsonError } from './http.server'
 
-type Handler<A> = (args: A) => Promise<Response>
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+type Args = LoaderFunctionArgs | ActionFunctionArgs
+type Handler = (args: Args) => Promise<Response>
 
 /**
- * Wraps a JSON endpoint so every answer takes the one JSON error shape: a thrown Response passes
- * through, a DomainError becomes its status and message, and anything else is reported and
- * answered 500 without details (Remix would otherwise answer resource routes in plain text).
+ * A JSON resource route from a map of methods: `export const { loader, action } = apiRoute({ GET,
+ * PUT })`. Any other method is a 405 naming the allowed ones (the one 405 helper), and every answer
+ * takes the one JSON error shape: this is the JSON API's translator of typed errors (ADR 010).
+ * Responses carry the RateLimit headers of every limit the request was counted against.
  */
-export function apiHandler<A extends LoaderFunctionArgs | ActionFunctionArgs>(
-  handler: Handler<A>,
-): Handler<A> {
-  return async (args) => {
-    try {
-      return await handler(args)
-    } catch (error) {
-      if (error instanceof Response) throw error
-      if (error instanceof DomainError) {
-        return jsonError(
-          error.status,
-          error.code,
-          error.message,
-          error.fields ? { fields: error.fields } : {},
-        )
-      }
-      args.context.monitor.captureException(error, {
-        requestId: args.context.requestId,
-        path: new URL(args.request.url).pathname,
-      })
+export function apiRoute(handlers: Partial<Record<Method, Handler>>) {
+  const allowed = Object.keys(handlers) as Method[]
+  const allow = [...allowed, ...(handlers.GET ? ['HEAD'] : [])].join(', ')
+  const dispatch = async (args: Args): Promise<Response> => {
+    const method = args.request.method === 'HEAD' ? 'GET' : args.request.method
+    const handler = handlers[method as Method]
+    if (!handler) {
       return jsonError(
-        500,
-        'internal_error',
-        'Something went wrong on our side. Please try again.',
+        405,
+        'method_not_allowed',
+        `Use ${allowed.join(' or ')} for this endpoint.`,
+        { headers: { Allow: allow } },
       )
     }
+    let response: Response
+    try {
+      response = await handler(args)
+    } catch (error) {
+      if (error instanceof Response) throw error
+      response = apiError(error, args)
+    }
+    for (const [name, value] of Object.entries(
+      rateLimitHeaders(args.context.limiter.decisions),
+    ))
+      response.headers.set(name, value)
+    return response
   }
+  return { loader: dispatch, action: dispatch }
 }
 
-/**
- * The other half of a resource route that takes one method (`export const loader = onlyMethod('POST')`),
- * so a wrong method is a 405 naming the right one instead of Remix's generic error.
- */
-export function onlyMethod(method: string) {
-  return async (): Promise<Response> =>
-    jsonError(405, 'method_not_allowed', `Use ${method} for this endpoint.`, {
-      headers: { Allow: method },
+/** A typed error as the JSON error shape; anything else is reported and answered 500. */
+function apiError(error: unknown, { context, request }: Args): Response {
+  if (isDomainError(error)) {
+    return jsonError(error.status, error.code, error.message, {
+      fields: error.fields,
+      headers: error.headers,
     })
+  }
+  if (isRateLimited(error)) return jsonError(429, 'rate_limited', error.message)
+  const path = new URL(request.url).pathname
+  context.monitor.captureException(error, {
+    requestId: context.requestId,
+    path,
+    ...unavailableDetails(error),
+  })
+  if (isUnavailable(error)) {
+    return jsonError(503, error.code, error.message, {
+      headers: { 'Retry-After': String(error.retryAfter) },
+    })
+  }
+  return jsonError(
+    500,
+    'internal_error',
+    'Something went wrong on our side. Please try again.',
+  )
 }
 
 /** A JSON response that is never cached (everything under /api is per-user or live). */

@@ -1,21 +1,7 @@
 import type { AppLoadContext } from '@remix-run/cloudflare'
-import type { Bindings } from '../../workers/bindings'
-import type { Db, RequestDatabase } from '../db/client.server'
-import type { Monitor } from '../services/monitoring.server'
-import type { AppEnv } from './env.server'
+import type { Db } from '../db/client.server'
 
-declare module '@remix-run/cloudflare' {
-  /** What workers/app.ts hands every loader and action. */
-  interface AppLoadContext {
-    cloudflare: { env: Bindings; ctx: ExecutionContext }
-    env: AppEnv
-    database: RequestDatabase
-    monitor: Monitor
-    cspNonce: string
-    requestId: string
-    version: string
-  }
-}
+// The load context's shape is declared in workers/load-context.ts, next to the code that builds it.
 
 /** The request's database (its Pool opens on first use and closes after the response). */
 export function getDb(context: AppLoadContext): Db {

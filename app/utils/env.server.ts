@@ -92,6 +92,31 @@ const AppEnvSchema = CommonEnv.extend({
     .optional(),
   TWILIO_API_BASE: url.default('https://api.twilio.com'),
   RATE_LIMIT_OVERRIDES: RateLimitOverrides.optional(),
+  // The product-wide ceiling on sign-in texts per hour (SPEC §1): the SMS bill's worst case.
+  SMS_HOURLY_BUDGET: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .positive('must be at least 1')
+    .default(500),
+  // Calling codes texts may go to, e.g. `1,44`; unset = every country.
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((code) => code.trim().replace(/^\+/, ''))
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^[1-9]\d{0,2}$/, 'must be calling codes like 1,44,49'),
+        )
+        .min(1, 'must list at least one calling code, or be unset'),
+    )
+    .optional(),
 })
 
 const WebhooksEnvSchema = CommonEnv.extend({

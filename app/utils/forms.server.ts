@@ -1,9 +1,21 @@
+import {
+  json,
+  type ActionFunctionArgs,
+  type HeadersFunction,
+} from '@remix-run/cloudflare'
 import * as z from 'zod'
+import { rateLimitHeaders } from '../services/rate-limit.server'
+import {
+  isDomainError,
+  isRateLimited,
+  isUnavailable,
+  unavailableDetails,
+} from './errors'
+import { validate } from './request.server'
 import {
   AvatarUrl,
   Bio,
   DisplayName,
-  fieldErrors,
   OtpCode,
   Phone,
   Username,
@@ -26,26 +38,96 @@ export const ProfileForm = z.object({
 })
 
 export type FieldErrors = Record<string, string>
-export type FormResult<T> =
-  | { ok: true; data: T }
-  | { ok: false; errors: FieldErrors }
 
-/** Validates submitted fields; failures come back as one message per field, for the form. */
+/** Validates submitted fields; a failure is a DomainError with one message per field (400). */
 export function parseForm<S extends z.ZodType>(
   schema: S,
   values: unknown,
-): FormResult<z.infer<S>> {
-  const result = schema.safeParse(values)
-  return result.success
-    ? { ok: true, data: result.data }
-    : { ok: false, errors: fieldErrors(result.error) }
+): z.infer<S> {
+  return validate(schema, values, 'Some fields need fixing.')
+}
+
+/**
+ * The one translator of typed errors for page forms (ADR 010), used by every page action:
+ * `export const action = formAction(handle, (form, errors) => actionData)`, with
+ * `export const headers = formHeaders`. The handler reads
+ * nothing but the submitted form; when it throws a DomainError, RateLimited or Unavailable, the
+ * page gets `onError`'s action data (the form re-rendered with the messages) with the same status
+ * as the JSON API would answer: 400/409 for a mistake, 429 with Retry-After over a limit, 503 when
+ * an outside system is down. Redirects and other Responses pass through; anything else is a bug
+ * and reaches the error page.
+ */
+export function formAction<D, E>(
+  handler: (args: ActionFunctionArgs, form: FormData) => Promise<D>,
+  onError: (form: FormData, errors: FieldErrors) => E,
+) {
+  return async (args: ActionFunctionArgs) => {
+    const form = await readForm(args.request)
+    let failure: { status: number; errors: FieldErrors; headers: HeadersInit }
+    try {
+      return await handler(args, form)
+    } catch (error) {
+      failure = formFailure(error, args)
+    }
+    return json(onError(form, failure.errors), {
+      status: failure.status,
+      headers: {
+        ...rateLimitHeaders(args.context.limiter.decisions),
+        ...failure.headers,
+      },
+    })
+  }
+}
+
+const FORWARDED_HEADERS = ['Retry-After', 'RateLimit', 'RateLimit-Policy']
+
+/**
+ * A page's `headers` export (`export const headers = formHeaders`): Remix sends a document only the
+ * headers a route's `headers` function returns, so the action's Retry-After and RateLimit headers
+ * reach the browser through this.
+ */
+export const formHeaders: HeadersFunction = ({ actionHeaders }) => {
+  const headers = new Headers()
+  for (const name of FORWARDED_HEADERS) {
+    const value = actionHeaders.get(name)
+    if (value !== null) headers.set(name, value)
+  }
+  return headers
+}
+
+function formFailure(
+  error: unknown,
+  { context, request }: ActionFunctionArgs,
+): { status: number; errors: FieldErrors; headers: HeadersInit } {
+  if (isDomainError(error)) {
+    return {
+      status: error.status,
+      errors: error.fields ?? { form: error.message },
+      headers: error.headers ?? {},
+    }
+  }
+  if (isRateLimited(error))
+    return { status: 429, errors: { form: error.message }, headers: {} }
+  if (isUnavailable(error)) {
+    context.monitor.captureException(error, {
+      requestId: context.requestId,
+      path: new URL(request.url).pathname,
+      ...unavailableDetails(error),
+    })
+    return {
+      status: 503,
+      errors: { form: error.message },
+      headers: { 'Retry-After': String(error.retryAfter) },
+    }
+  }
+  throw error
 }
 
 /**
  * The submitted form. A body that cannot be parsed (a broken multipart boundary, JSON posted to a
  * page) is the sender's mistake, so it answers 400 instead of surfacing as our 500.
  */
-export async function readForm(request: Request): Promise<FormData> {
+async function readForm(request: Request): Promise<FormData> {
   try {
     return await request.formData()
   } catch {

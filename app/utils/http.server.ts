@@ -64,15 +64,3 @@ export async function readBodyWithLimit(
   const bytes = await readBytesWithLimit(request, maxBytes)
   return bytes === null ? null : new TextDecoder().decode(bytes)
 }
-
-/** Throws a 405 naming the allowed method when a resource route is called with another one. */
-export function requireMethod(request: Request, method: string): void {
-  if (request.method !== method) {
-    throw jsonError(
-      405,
-      'method_not_allowed',
-      `Use ${method} for this endpoint.`,
-      { headers: { Allow: method } },
-    )
-  }
-}

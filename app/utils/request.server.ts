@@ -1,5 +1,6 @@
 import * as z from 'zod'
-import { jsonError, readBodyWithLimit } from './http.server'
+import { DomainError } from './errors'
+import { readBodyWithLimit } from './http.server'
 import { fieldErrors } from './validation'
 
 /** The client's address as Cloudflare saw it (CF-Connecting-IP cannot be set by the client there). */
@@ -44,65 +45,88 @@ export function rateLimitNetwork(ip: string): string {
   return groups ? `${groups.slice(0, 4).join(':')}::/64` : ip
 }
 
-const MAX_JSON_BYTES = 16 * 1024
+/**
+ * The wider network a per-address limit also counts: the /48 of an IPv6 address (a site's whole
+ * allocation, 65,536 /64s), or null for IPv4, whose single address is already the unit.
+ */
+export function rateLimitSite(ip: string): string | null {
+  const groups = ipv6Groups(ip)
+  return groups ? `${groups.slice(0, 3).join(':')}::/48` : null
+}
+
+/** JSON API bodies are small; routes that need more (webhooks: 256 KiB) say so. */
+export const MAX_JSON_BYTES = 16 * 1024
 
 /**
- * Reads a JSON body and validates it: size-limited, JSON only, no prototype-polluting keys, unknown
- * fields dropped (zod's default). Throws a 400/415 Response with field messages otherwise.
+ * Reads a JSON body and validates it, for both Workers: JSON content type (415), at most `maxBytes`
+ * whatever Content-Length claims (413), well-formed (400), no `__proto__`/`constructor`/`prototype`
+ * key at any depth (400), and the schema (400 with a message per field; unknown fields dropped).
+ * Throws DomainError, which each surface's translator answers.
  */
 export async function parseJson<S extends z.ZodType>(
   request: Request,
   schema: S,
+  options: { maxBytes?: number } = {},
 ): Promise<z.infer<S>> {
+  const { value } = await readJson(request, options)
+  return validate(schema, value)
+}
+
+/** The checks of `parseJson` short of the schema; returns the text as received and its value. */
+export async function readJson(
+  request: Request,
+  { maxBytes = MAX_JSON_BYTES }: { maxBytes?: number } = {},
+): Promise<{ text: string; value: unknown }> {
   if (
     !/^application\/json\b/i.test(request.headers.get('Content-Type') ?? '')
   ) {
-    throw jsonError(
-      415,
+    throw new DomainError(
       'unsupported_media_type',
       'Send a JSON body with Content-Type: application/json.',
+      415,
     )
   }
-  const text = await readBodyWithLimit(request, MAX_JSON_BYTES)
-  if (text === null)
-    throw jsonError(
-      413,
+  const text = await readBodyWithLimit(request, maxBytes)
+  if (text === null) {
+    throw new DomainError(
       'payload_too_large',
-      `Bodies are limited to ${MAX_JSON_BYTES / 1024} KiB.`,
+      `Bodies are limited to ${maxBytes / 1024} KiB.`,
+      413,
     )
-  let body: unknown
+  }
   try {
-    body = JSON.parse(text, (key, value) => {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype')
-        throw new ForbiddenKeyError(key)
+    const value: unknown = JSON.parse(text, (key, value) => {
+      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(key)
       return value
     })
+    return { text, value }
   } catch (error) {
     if (error instanceof ForbiddenKeyError) {
-      throw jsonError(
-        400,
+      throw new DomainError(
         'invalid_body',
         `The key "${error.key}" is not allowed.`,
       )
     }
-    throw jsonError(400, 'invalid_json', 'The body is not valid JSON.')
+    throw new DomainError('invalid_json', 'The body is not valid JSON.')
   }
-  return validate(schema, body)
 }
 
-/** Validates form fields the same way (Remix actions). */
+/** Validates already-parsed input; a failure is a 400 with one message per field. */
 export function validate<S extends z.ZodType>(
   schema: S,
   input: unknown,
+  message = 'Some fields need fixing.',
+  code = 'invalid_input',
 ): z.infer<S> {
   const result = schema.safeParse(input)
   if (!result.success) {
-    throw jsonError(400, 'invalid_input', 'Some fields need fixing.', {
-      fields: fieldErrors(result.error),
-    })
+    throw new DomainError(code, message, 400, fieldErrors(result.error))
   }
   return result.data
 }
+
+// Keys that would reach Object.prototype if the body were ever merged into an object.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 class ForbiddenKeyError extends Error {
   constructor(readonly key: string) {

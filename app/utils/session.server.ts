@@ -1,134 +1,53 @@
-import {
-  createCookie,
-  redirect,
-  type AppLoadContext,
-} from '@remix-run/cloudflare'
-import {
-  deleteAuthSession,
-  getSessionUser,
-} from '../models/auth-sessions.server'
-import { needsProfile, type User } from '../models/users.server'
-import { getDb } from './context.server'
-import { jsonError } from './http.server'
+import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
+import type { users } from '../db/schema'
+import { DomainError } from './errors'
 
-export const SESSION_COOKIE = 'kulti_session'
+type User = typeof users.$inferSelect
 
-// The session row decides validity: it expires after SESSION_TTL_DAYS without use and slides on
-// every visit. The cookie only has to outlive that, so it gets the longest lifetime browsers keep
-// (400 days); re-sending it on each visit just to slide its Max-Age would cost a header per page.
-const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60
+// The request's session flow lives in app/models/browser-sessions.server.ts and reaches routes as
+// `context.session` (opened by workers/app.ts); these guards are what routes call.
 
-/**
- * The session cookie: httpOnly, SameSite=Lax, signed (HMAC-SHA256) with the first of
- * SESSION_SECRETS and verified against all of them, so secrets rotate without signing anyone out.
- * Secure everywhere but plain-http localhost, where browsers would drop a Secure cookie.
- */
-function sessionCookie(request: Request, context: AppLoadContext) {
-  const { hostname, protocol } = new URL(request.url)
-  const isLocalHttp =
-    protocol === 'http:' &&
-    ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
-  return createCookie(SESSION_COOKIE, {
-    secrets: context.env.SESSION_SECRETS,
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: !isLocalHttp,
-    path: '/',
-    maxAge: COOKIE_MAX_AGE_SECONDS,
-  })
-}
+const isMutation = (request: Request) =>
+  request.method !== 'GET' && request.method !== 'HEAD'
 
-/** The session id from a correctly signed cookie, or null (absent, forged, unsigned). */
-export async function getSessionId(
-  request: Request,
-  context: AppLoadContext,
-): Promise<string | null> {
-  let value: unknown
-  try {
-    value = await sessionCookie(request, context).parse(
-      request.headers.get('Cookie'),
-    )
-  } catch {
-    // A mangled Cookie header (bad percent-encoding) is a signed-out visitor, not a server error.
-    return null
-  }
-  return typeof value === 'string' && value.length > 0 ? value : null
-}
-
-export function commitSessionCookie(
-  request: Request,
-  context: AppLoadContext,
-  sessionId: string,
-): Promise<string> {
-  return sessionCookie(request, context).serialize(sessionId)
-}
-
-export function clearSessionCookie(
-  request: Request,
-  context: AppLoadContext,
-): Promise<string> {
-  return sessionCookie(request, context).serialize('', { maxAge: 0 })
-}
-
-// Keyed by the load context, which all loaders of one request share (Remix gives each loader its
-// own Request object). Only reads are cached: in a form POST without JavaScript the action and
-// then the loaders run in one request, and the loaders must see what the action changed.
-const userCache = new WeakMap<AppLoadContext, Promise<User | null>>()
-
-/** Ends this browser's session (deletes its row) and returns the Set-Cookie header that clears it. */
-export async function signOut(
-  request: Request,
-  context: AppLoadContext,
-): Promise<string> {
-  const sessionId = await getSessionId(request, context)
-  if (sessionId) await deleteAuthSession(getDb(context), sessionId)
-  return clearSessionCookie(request, context)
-}
-
-/** The signed-in user, or null. Looked up once per request however many loaders ask. */
-export function getUser(
-  request: Request,
-  context: AppLoadContext,
-): Promise<User | null> {
-  const cacheable = request.method === 'GET' || request.method === 'HEAD'
-  let user = cacheable ? userCache.get(context) : undefined
-  if (!user) {
-    user = getSessionId(request, context).then((id) =>
-      id ? getSessionUser(getDb(context), id) : null,
-    )
-    if (cacheable) userCache.set(context, user)
-  }
-  return user
+/** The signed-in user, or null. */
+export async function getUser(context: AppLoadContext): Promise<User | null> {
+  return (await context.session.current())?.user ?? null
 }
 
 /**
  * Pages: the signed-in user with a complete profile. Otherwise redirects to /login (remembering
- * where to come back to) or, for a new account, to /welcome to pick a username.
+ * where to come back to) or, for a new account, to /welcome to pick a username. A mutation is
+ * counted against the user's general `mutation` limit (SPEC §7).
  */
 export async function requireUser(
   request: Request,
   context: AppLoadContext,
   { allowIncomplete = false } = {},
-) {
-  const user = await getUser(request, context)
-  if (!user) {
+): Promise<User> {
+  const current = await context.session.current()
+  if (!current) {
     const { pathname, search } = new URL(request.url)
     throw redirect(
       `/login?${new URLSearchParams({ redirectTo: pathname + search })}`,
     )
   }
-  if (!allowIncomplete && needsProfile(user)) throw redirect('/welcome')
-  return user
+  if (!allowIncomplete && current.needsProfile) throw redirect('/welcome')
+  if (isMutation(request))
+    await context.limiter.check('mutation', current.user.id)
+  return current.user
 }
 
-/** JSON endpoints: the signed-in user, or a 401 in the JSON error shape. */
+/** JSON endpoints: the signed-in user (a mutation counted like on pages), or a 401. */
 export async function requireApiUser(
   request: Request,
   context: AppLoadContext,
 ): Promise<User> {
-  const user = await getUser(request, context)
-  if (!user) throw jsonError(401, 'unauthenticated', 'Sign in first.')
-  return user
+  const current = await context.session.current()
+  if (!current) throw new DomainError('unauthenticated', 'Sign in first.', 401)
+  if (isMutation(request))
+    await context.limiter.check('mutation', current.user.id)
+  return current.user
 }
 
 /** A same-site path to go back to after signing in; anything else becomes /dashboard. */

@@ -25,6 +25,8 @@ export const HmsWebhookEnvelope = z.object({
   version: z.string().min(1).max(20),
   data: z.record(z.string(), z.unknown()),
 })
+/** A validated 100ms webhook event: the one definition the Worker, models and handlers share. */
+export type WebhookEnvelope = z.infer<typeof HmsWebhookEnvelope>
 
 /** Turns zod issues into `{ field: message }` for the JSON error shape. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {

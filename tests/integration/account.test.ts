@@ -66,7 +66,7 @@ describe('deleting an account', () => {
       intent: 'delete',
       confirm: username.toUpperCase(),
     })
-    expect(response.status).toBe(200)
+    expect(response.status).toBe(400)
     expect(await response.text()).toContain('exactly as shown')
     expect(
       await count(
@@ -162,7 +162,7 @@ describe('deleting an account', () => {
       intent: 'delete',
       confirm: victimName,
     })
-    expect(response.status).toBe(200)
+    expect(response.status).toBe(400)
     expect((await victim.get('/api/me')).status).toBe(200)
     expect((await attacker.get('/api/me')).status).toBe(200)
   })
@@ -233,5 +233,106 @@ describe('form bodies', () => {
       user: { displayName: string }
     }
     expect(me.user.displayName).toBe('Big')
+  })
+})
+
+describe('an account that never chose a username', () => {
+  test('deletes itself with DELETE /api/me, confirmed by the last 4 digits, leaving no phone number behind', async () => {
+    const phone = uniquePhone()
+    const user = await signUp(stack.workers, { phone, ip: freshIp() })
+
+    const wrong = await user.send('DELETE', '/api/me', {
+      confirm: phone.slice(-5, -1),
+    })
+    expect(wrong.status).toBe(400)
+    expect((await wrong.json()) as unknown).toMatchObject({
+      error: { code: 'confirmation_mismatch' },
+    })
+    expect((await user.get('/api/me')).status).toBe(200)
+
+    const deleted = await user.send('DELETE', '/api/me', {
+      confirm: phone.slice(-4),
+    })
+    expect(deleted.status).toBe(204)
+    expect(deleted.headers.get('Set-Cookie')).toMatch(/Max-Age=0/)
+    expect((await user.get('/api/me')).status).toBe(401)
+    // Nowhere in the database does the number remain: not the account, not a code, not a text.
+    for (const [table, column] of [
+      ['users', 'phone'],
+      ['otp_codes', 'phone'],
+      ['sms_outbox', '"to"'],
+    ] as const) {
+      expect(
+        await count(
+          `SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`,
+          [phone],
+        ),
+        table,
+      ).toBe(0)
+    }
+    expect(
+      await count(
+        'SELECT count(*)::int AS n FROM users WHERE id = $1 AND deleted_at IS NOT NULL',
+        [user.userId],
+      ),
+    ).toBe(1)
+  })
+
+  test('deletes itself from the /welcome form', async () => {
+    const phone = uniquePhone()
+    const user = await signUp(stack.workers, { phone, ip: freshIp() })
+    const refused = await postForm('/welcome', user.cookie, {
+      intent: 'delete',
+      confirm: '0000' === phone.slice(-4) ? '1111' : '0000',
+    })
+    expect(refused.status).toBe(400)
+    expect(await refused.text()).toContain('last 4 digits')
+    expect((await user.get('/api/me')).status).toBe(200)
+
+    const response = await postForm('/welcome', user.cookie, {
+      intent: 'delete',
+      confirm: phone.slice(-4),
+    })
+    expect(response.status).toBe(302)
+    expect(response.headers.get('Location')).toBe('/?deleted=1')
+    expect((await user.get('/api/me')).status).toBe(401)
+    expect(
+      await count('SELECT count(*)::int AS n FROM users WHERE phone = $1', [
+        phone,
+      ]),
+    ).toBe(0)
+  })
+})
+
+describe('signing in again from the same browser', () => {
+  test('replaces that browser’s session row; the first cookie is signed out', async () => {
+    const phone = uniquePhone()
+    const ip = freshIp()
+    const user = await signUp(stack.workers, { phone, ip })
+    await requestCode(stack.workers, phone, ip)
+    const code = await latestCode(stack.workers, phone)
+    const again = await stack.workers.app('/api/auth/otp/verify', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'CF-Connecting-IP': ip,
+        Cookie: user.cookie,
+      },
+      body: JSON.stringify({ phone, code }),
+    })
+    expect(again.status).toBe(200)
+    const second = cookieFrom(again)
+    expect(second).not.toBe(user.cookie)
+    expect(
+      await count(
+        'SELECT count(*)::int AS n FROM auth_sessions WHERE user_id = $1',
+        [user.userId],
+      ),
+    ).toBe(1)
+    expect((await user.get('/api/me')).status).toBe(401)
+    expect(
+      (await stack.workers.app('/api/me', { headers: { Cookie: second } }))
+        .status,
+    ).toBe(200)
   })
 })

@@ -547,8 +547,9 @@ describe('wrong methods', () => {
       ['GET', '/api/auth/otp/send', 'POST'],
       ['GET', '/api/auth/otp/verify', 'POST'],
       ['GET', '/api/auth/logout', 'POST'],
-      ['POST', '/api/health', 'GET'],
-      ['POST', '/dev/outbox.json', 'GET'],
+      ['POST', '/api/health', 'GET, HEAD'],
+      ['POST', '/dev/outbox.json', 'GET, HEAD'],
+      ['PATCH', '/api/me', 'GET, PUT, DELETE, HEAD'],
     ]
     for (const [method, path, allowed] of cases) {
       const response = await stack.workers.app(

@@ -79,3 +79,37 @@ describe('with the rate limiter unreachable', () => {
     expect(wrong.status).toBe(401)
   })
 })
+
+describe('with a rate limiter that never answers', () => {
+  let slow: RunningWorkers
+  beforeAll(async () => {
+    slow = await startWorkers(
+      { DATABASE_URL: database.databaseUrl, DB_WSPROXY: database.wsProxy },
+      { limiterOutage: 'hangs' },
+    )
+  })
+  afterAll(async () => {
+    await slow?.dispose()
+  })
+
+  test('sending and verifying a code are refused with 503 within 2 s, and nothing is texted', async () => {
+    const phone = uniquePhone()
+    for (const [path, body] of [
+      ['/api/auth/otp/send', { phone }],
+      ['/api/auth/otp/verify', { phone, code: '123456' }],
+    ] as const) {
+      const started = Date.now()
+      const response = await slow.app(path, jsonRequest('POST', body))
+      expect(response.status, path).toBe(503)
+      expect(Date.now() - started, path).toBeLessThan(2_000)
+      expect(
+        ((await response.json()) as { error: { code: string } }).error.code,
+      ).toBe('rate_limiter_unavailable')
+    }
+    const sent = await database.query(
+      'SELECT 1 FROM sms_outbox WHERE "to" = $1',
+      [phone],
+    )
+    expect(sent).toHaveLength(0)
+  })
+})

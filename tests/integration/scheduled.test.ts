@@ -17,8 +17,8 @@ async function insertEvents(
   applied: boolean,
 ) {
   await stack.database.query(
-    `INSERT INTO webhook_events (event_id, type, occurred_at, payload, received_at, applied_at)
-     SELECT $1 || n, 'peer.join.success', now() - make_interval(days => $2), '{}'::jsonb,
+    `INSERT INTO webhook_events (event_id, type, occurred_at, body, payload, received_at, applied_at)
+     SELECT $1 || n, 'peer.join.success', now() - make_interval(days => $2), '{}', '{}'::jsonb,
             now() - make_interval(days => $2), CASE WHEN $3 THEN now() - make_interval(days => $2) END
      FROM generate_series(1, $4) AS n`,
     [prefix, daysAgo, applied, count],

@@ -75,18 +75,30 @@ export interface RunningWorkers {
  * A stand-in for the rate limiter being unreachable (an overloaded or failing Durable Object):
  * every RPC rejects. Only the platform can make the real object fail, so tests bind this instead.
  */
-const LIMITER_OUTAGE_SCRIPT = `
+const LIMITER_OUTAGE_SCRIPTS = {
+  // Every RPC fails at once.
+  throws: `
 import { DurableObject } from 'cloudflare:workers'
 export class RateLimiter extends DurableObject {
   check() { throw new Error('Durable Object is overloaded') }
   ping() { throw new Error('Durable Object is overloaded') }
 }
 export default { fetch: () => new Response('limiter outage stand-in', { status: 503 }) }
-`
+`,
+  // Every RPC waits for ever: an overloaded object whose queue never drains.
+  hangs: `
+import { DurableObject } from 'cloudflare:workers'
+export class RateLimiter extends DurableObject {
+  check() { return new Promise(() => {}) }
+  ping() { return new Promise(() => {}) }
+}
+export default { fetch: () => new Response('limiter outage stand-in', { status: 503 }) }
+`,
+}
 
 export interface StartOptions {
-  /** Bind both Workers' RATE_LIMITER to an object whose every call fails. */
-  limiterOutage?: boolean
+  /** Bind both Workers' RATE_LIMITER to an object whose every call fails (`true`/'throws') or never answers ('hangs'). */
+  limiterOutage?: boolean | 'throws' | 'hangs'
 }
 
 export async function startWorkers(
@@ -160,7 +172,10 @@ export async function startWorkers(
             {
               name: 'limiter-outage',
               modules: true,
-              script: LIMITER_OUTAGE_SCRIPT,
+              script:
+                LIMITER_OUTAGE_SCRIPTS[
+                  limiterOutage === 'hangs' ? 'hangs' : 'throws'
+                ],
               ...compatibility('wrangler.toml'),
               durableObjects: {
                 RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },

@@ -1,6 +1,11 @@
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneWebhookEvents } from './prune-webhook-events'
+import { retryWebhookEvents } from './retry-webhook-events'
 import type { Job } from './run-jobs'
 
 /** Every scheduled job. Add a job here and give it the crons it runs on. */
-export const jobs: readonly Job[] = [pruneWebhookEvents, deleteExpiredSignIns]
+export const jobs: readonly Job[] = [
+  pruneWebhookEvents,
+  deleteExpiredSignIns,
+  retryWebhookEvents,
+]

@@ -1,2 +1,3 @@
 // Must match `[triggers] crons` in wrangler.toml.
 export const DAILY = '0 3 * * *'
+export const EVERY_TEN_MINUTES = '*/10 * * * *'

@@ -1,23 +1,41 @@
 import { Hono } from 'hono'
 import { openRequestDatabase } from '../../app/db/client.server'
 import { recordWebhookEvent } from '../../app/models/webhook-events.server'
-import { createMonitor, log } from '../../app/services/monitoring.server'
-import { enforceRateLimit } from '../../app/services/rate-limit.server'
+import { webhookHandlers } from '../../app/models/webhook-handlers.server'
+import {
+  createMonitor,
+  log,
+  type Monitor,
+} from '../../app/services/monitoring.server'
+import {
+  createLimiter,
+  rateLimitHeaders,
+} from '../../app/services/rate-limit.server'
 import { secretsMatch } from '../../app/utils/constant-time'
 import {
   getWebhooksEnv,
   InvalidEnvironmentError,
   type WebhooksEnv,
 } from '../../app/utils/env.server'
-import { jsonError, readBodyWithLimit } from '../../app/utils/http.server'
-import { fieldErrors, HmsWebhookEnvelope } from '../../app/utils/validation'
+import {
+  isDomainError,
+  isRateLimited,
+  isUnavailable,
+  Unavailable,
+} from '../../app/utils/errors'
+import { jsonError } from '../../app/utils/http.server'
+import { readJson, validate } from '../../app/utils/request.server'
+import { HmsWebhookEnvelope } from '../../app/utils/validation'
 import type { Bindings } from '../bindings'
 import { withSecurityHeaders } from '../security-headers'
 
 const MAX_WEBHOOK_BYTES = 256 * 1024
 const WEBHOOK_SECRET_HEADER = 'x-kulti-webhook-secret'
 
-type HonoEnv = { Bindings: Bindings; Variables: { env: WebhooksEnv } }
+type HonoEnv = {
+  Bindings: Bindings
+  Variables: { env: WebhooksEnv; monitor: Monitor }
+}
 
 const app = new Hono<HonoEnv>()
 
@@ -27,8 +45,9 @@ app.use(async (c, next) => {
 })
 
 app.use(async (c, next) => {
+  let env: WebhooksEnv
   try {
-    c.set('env', getWebhooksEnv(c.env))
+    env = getWebhooksEnv(c.env)
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error
     console.error(error.message)
@@ -38,6 +57,17 @@ app.use(async (c, next) => {
       'The webhook receiver is misconfigured. The operators have been alerted.',
     )
   }
+  c.set('env', env)
+  c.set(
+    'monitor',
+    createMonitor({
+      dsn: env.SENTRY_DSN,
+      environment: env.ENVIRONMENT,
+      release: __BUILD_VERSION__,
+      context: c.executionCtx,
+      request: c.req.raw,
+    }),
+  )
   await next()
 })
 
@@ -46,69 +76,68 @@ app.post('/webhooks/100ms', async (c) => {
   // 100ms does not sign webhooks: the secret header we configured on the dashboard is the proof.
   if (!(await isAuthorised(c.req.header(WEBHOOK_SECRET_HEADER), env))) {
     // Guessing the secret gets slow: past the limit, failures from one address are 429s.
-    const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
-    try {
-      await enforceRateLimit(c.env.RATE_LIMITER, 'webhook-auth-failure', ip)
-    } catch (refusal) {
-      if (refusal instanceof Response) return refusal
-      throw refusal
-    }
+    const limiter = createLimiter(c.env.RATE_LIMITER)
+    await limiter.check(
+      'webhook-auth-failure',
+      c.req.header('cf-connecting-ip') ?? 'unknown',
+    )
     return jsonError(
       401,
       'unauthorized',
       `Missing or wrong ${WEBHOOK_SECRET_HEADER} header.`,
+      { headers: rateLimitHeaders(limiter.decisions) },
     )
   }
-  const text = await readBodyWithLimit(c.req.raw, MAX_WEBHOOK_BYTES)
-  if (text === null) {
-    return jsonError(
-      400,
-      'payload_too_large',
-      `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES / 1024} KiB.`,
-    )
-  }
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return jsonError(400, 'invalid_json', 'The body is not valid JSON.')
-  }
-  const parsed = HmsWebhookEnvelope.safeParse(body)
-  if (!parsed.success) {
-    return jsonError(
-      400,
-      'invalid_event',
-      'The body is not a 100ms webhook event.',
-      { fields: fieldErrors(parsed.error) },
-    )
-  }
+  // The exact text received is the stored event.
+  const { text: body, value } = await readJson(c.req.raw, {
+    maxBytes: MAX_WEBHOOK_BYTES,
+  })
+  const event = validate(
+    HmsWebhookEnvelope,
+    value,
+    'The body is not a 100ms webhook event.',
+    'invalid_event',
+  )
 
   const database = openRequestDatabase(env)
   try {
-    const outcome = await recordWebhookEvent(database.db, parsed.data)
+    let outcome
+    try {
+      outcome = await recordWebhookEvent(
+        database.db,
+        webhookHandlers,
+        event,
+        body,
+      )
+    } catch (error) {
+      // The event could not even be stored: the database is down. 503 tells 100ms to retry.
+      throw new Unavailable('database', {
+        message: 'The event could not be stored; please retry.',
+        retryAfter: 5,
+        cause: error,
+      })
+    }
+    if (!outcome.duplicate && !outcome.applied) {
+      // Stored, answered 200, retried by the scheduled job: reported so someone looks at why.
+      c.get('monitor').captureException(outcome.error, {
+        eventId: event.id,
+        type: event.type,
+        failure: outcome.reason,
+      })
+    }
     log('info', 'webhook received', {
-      eventId: parsed.data.id,
-      type: parsed.data.type,
+      eventId: event.id,
+      type: event.type,
       duplicate: outcome.duplicate,
+      applied: outcome.duplicate ? undefined : outcome.applied,
     })
-    return c.json({ received: true, duplicate: outcome.duplicate }, 200)
-  } catch (error) {
-    createMonitor({
-      dsn: env.SENTRY_DSN,
-      environment: env.ENVIRONMENT,
-      release: __BUILD_VERSION__,
-      context: c.executionCtx,
-      request: c.req.raw,
-    }).captureException(error, {
-      eventId: parsed.data.id,
-      type: parsed.data.type,
-    })
-    // Not a 500: 503 tells 100ms to retry, and nothing was stored (the transaction rolled back).
-    return jsonError(
-      503,
-      'unavailable',
-      'The event could not be stored; please retry.',
-      { headers: { 'Retry-After': '5' } },
+    return c.json(
+      {
+        received: true,
+        duplicate: outcome.duplicate,
+        ...(outcome.duplicate ? {} : { applied: outcome.applied }),
+      },
+      200,
     )
   } finally {
     c.executionCtx.waitUntil(database.close())
@@ -123,13 +152,32 @@ app.notFound(() =>
   ),
 )
 
+/** This Worker's translator of typed errors (ADR 010); anything else is a reported 500. */
 app.onError((error, c) => {
-  createMonitor({
-    dsn: c.get('env')?.SENTRY_DSN,
-    environment: c.get('env')?.ENVIRONMENT ?? 'unknown',
-    release: __BUILD_VERSION__,
-    context: c.executionCtx,
-  }).captureException(error)
+  if (isDomainError(error)) {
+    return jsonError(error.status, error.code, error.message, {
+      fields: error.fields,
+      headers: error.headers,
+    })
+  }
+  if (isRateLimited(error)) {
+    return jsonError(429, 'rate_limited', error.message, {
+      headers: rateLimitHeaders([error]),
+    })
+  }
+  const monitor =
+    c.get('monitor') ??
+    createMonitor({
+      environment: 'unknown',
+      release: __BUILD_VERSION__,
+      context: c.executionCtx,
+    })
+  monitor.captureException(error)
+  if (isUnavailable(error)) {
+    return jsonError(503, error.code, error.message, {
+      headers: { 'Retry-After': String(error.retryAfter) },
+    })
+  }
   return jsonError(500, 'internal_error', 'Something went wrong on our side.')
 })
 

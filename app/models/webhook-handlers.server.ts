@@ -1,0 +1,35 @@
+import type { Tx } from '../db/client.server'
+import type { WebhookEnvelope } from '../utils/validation'
+
+/**
+ * Applies one event's state change inside the transaction that stored it (in a savepoint: a
+ * handler that throws leaves the event stored as failed, to be retried). Handlers must be
+ * idempotent per event and move state machines only forward, ordered by `event.timestamp`.
+ */
+export type WebhookHandler = (tx: Tx, event: WebhookEnvelope) => Promise<void>
+
+export type WebhookRegistry = Readonly<Record<string, WebhookHandler>>
+
+/** Nothing to change yet: the models that own these events (live sessions, recordings) fill them in. */
+const noStateChangeYet: WebhookHandler = async () => {}
+
+/**
+ * Every event type Kulti handles (SPEC §5), each owned by the model whose state it changes.
+ * Types not listed here are stored and answered 200, and change nothing.
+ */
+export const webhookHandlers: WebhookRegistry = {
+  'session.open.success': noStateChangeYet,
+  'session.close.success': noStateChangeYet,
+  'peer.join.success': noStateChangeYet,
+  'peer.leave.success': noStateChangeYet,
+  'beam.started.success': noStateChangeYet,
+  'beam.stopped.success': noStateChangeYet,
+  'beam.recording.success': noStateChangeYet,
+  'beam.failure': noStateChangeYet,
+  'recording.success': noStateChangeYet,
+  'recording.failed': noStateChangeYet,
+  'hls.started.success': noStateChangeYet,
+  'hls.stopped.success': noStateChangeYet,
+  'hls.recording.success': noStateChangeYet,
+  'hls.failure': noStateChangeYet,
+}
