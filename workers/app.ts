@@ -23,7 +23,6 @@ import { limitRequestBody } from './body-limit'
 import { refuseCrossSiteMutation } from './csrf'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
-import './load-context'
 import { createNonce, withSecurityHeaders } from './security-headers'
 
 export { RateLimiter } from './rate-limiter'

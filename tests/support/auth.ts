@@ -76,6 +76,15 @@ export function cookieFrom(response: Response): string {
   return pair
 }
 
+/**
+ * The session id a session cookie carries: Remix signs `base64(JSON(id))` and appends the
+ * signature after a dot. Tests use it to forge cookies around the real id.
+ */
+export function sessionIdFromCookie(cookie: string): string {
+  const value = decodeURIComponent(cookie.split('=').slice(1).join('='))
+  return JSON.parse(atob(value.split('.')[0]!)) as string
+}
+
 function clientFor(
   workers: RunningWorkers,
   phone: string,

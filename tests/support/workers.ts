@@ -34,12 +34,14 @@ export const UNREACHABLE_DATABASE_URL =
 
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef'
 
+export const TEST_OTP_SECRET = 'test-otp-secret-0123456789abcdef'
+
 /** What every test deployment runs with, unless a test overrides it. */
 const TEST_VARS = {
   ENVIRONMENT: 'test',
   HMS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
   SESSION_SECRETS: 'test-session-secret-0123456789abcdef',
-  OTP_SECRET: 'test-otp-secret-0123456789abcdef',
+  OTP_SECRET: TEST_OTP_SECRET,
   SMS_PROVIDER: 'outbox',
 }
 
