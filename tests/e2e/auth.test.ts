@@ -66,6 +66,28 @@ async function hydrated(page: Page): Promise<void> {
   )
 }
 
+/**
+ * Remix has finished what the last submission started. Its result (a field error, the next step)
+ * shows while Remix still reloads the loaders; submitting again before that reload is done aborts it,
+ * and Remix logs a console error (AbortError: signal is aborted without reason). Wait for this first.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const state = (window as any).__remixRouter?.state
+      return (
+        state?.navigation.state === 'idle' &&
+        state.revalidation === 'idle' &&
+        [...state.fetchers.values()].every(
+          (fetcher: { state: string }) => fetcher.state === 'idle',
+        )
+      )
+    },
+    null,
+    { timeout: 10_000 },
+  )
+}
+
 /** Collects what would show up in the browser's console as a problem (hydration errors included). */
 function watchForProblems(page: Page): string[] {
   const problems: string[] = []
@@ -108,6 +130,7 @@ async function signIn(
   if (shoot) await screenshot(page, 'login-phone')
   await page.getByRole('button', { name: 'Text me a code' }).click()
   await page.getByRole('heading', { name: 'Enter your code' }).waitFor()
+  if (js) await settled(page)
   if (shoot) await screenshot(page, 'login-code')
   await page.getByLabel('6-digit code').fill(await nextCode(phone, seen))
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
@@ -200,6 +223,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await page.getByRole('button', { name: 'Text me a code' }).click()
     const phoneError = page.locator('#phone-error')
     await phoneError.waitFor()
+    await settled(page)
     await expect(phoneError.textContent()).resolves.toContain(
       'international format',
     )
@@ -210,6 +234,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await page.getByLabel('Phone number').fill(phone)
     await page.getByRole('button', { name: 'Text me a code' }).click()
     await page.getByRole('heading', { name: 'Enter your code' }).waitFor()
+    await settled(page)
     // With JavaScript, resending waits for a visible countdown.
     const resend = page.getByRole('button', { name: /^Resend code in \d+ s$/ })
     await resend.waitFor()
@@ -222,6 +247,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     const codeError = page.locator('#code-error')
     await codeError.waitFor()
+    await settled(page)
     await expect(codeError.textContent()).resolves.toContain(
       'That code is not right. 4 tries left.',
     )
@@ -374,6 +400,7 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
     await secondPage.getByLabel(/Type your username/).fill(first.username)
     await secondPage.getByRole('button', { name: 'Delete my account' }).click()
     await secondPage.locator('#confirm-error').waitFor()
+    await settled(secondPage)
     await expect(
       secondPage.locator('#confirm-error').textContent(),
     ).resolves.toContain('exactly')
