@@ -122,7 +122,9 @@ describe('errors are typed below the routes (ADR 010)', () => {
       if (!hasAction) return false
       return isApi
         ? !/apiRoute\(/.test(text) && !/jsonError\(/.test(text)
-        : !/export const action = formAction\(/.test(text)
+        : !/export function action\(args: ActionFunctionArgs\) \{\s*return formAction\(/.test(
+            text,
+          )
     })
     expect(offenders.map(rel)).toEqual([])
   })

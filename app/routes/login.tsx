@@ -1,5 +1,6 @@
 import {
   redirect,
+  type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -59,62 +60,65 @@ type ActionData =
   | { step: 'phone'; phone: string; errors: Errors }
   | { step: 'code'; phone: string; sentAt: number; errors: Errors }
 
-export const action = formAction(
-  async ({ request, context }, form): Promise<ActionData> => {
-    const intent = form.get('intent')
-    const { phone } = parseForm(LoginPhoneForm, { phone: form.get('phone') })
-    const db = getDb(context)
+export function action(args: ActionFunctionArgs) {
+  return formAction(
+    args,
+    async ({ request, context }, form): Promise<ActionData> => {
+      const intent = form.get('intent')
+      const { phone } = parseForm(LoginPhoneForm, { phone: form.get('phone') })
+      const db = getDb(context)
 
-    if (intent === 'send' || intent === 'resend') {
-      await requestSignInCode(db, context, {
-        phone,
-        clientIp: clientIp(request),
-        otpSecret: context.env.OTP_SECRET,
-        allowedCountries: context.env.SMS_ALLOWED_COUNTRIES,
-      })
-      return { step: 'code', phone, sentAt: Date.now(), errors: {} }
-    }
-
-    if (intent === 'verify') {
-      const { code } = parseForm(LoginCodeForm, { code: form.get('code') })
-      const signIn = await verifySignInCode(db, context, {
-        phone,
-        code,
-        clientIp: clientIp(request),
-        otpSecret: context.env.OTP_SECRET,
-        client: {
-          userAgent: request.headers.get('User-Agent'),
-          ipPrefix: ipPrefix(clientIp(request)),
-        },
-        replacing: await context.session.id(),
-      })
-      const redirectTo = safeRedirect(form.get('redirectTo'))
-      throw redirect(
-        signIn.needsProfile ? welcomeUrl(redirectTo) : redirectTo,
-        {
-          headers: {
-            'Set-Cookie': await context.session.commit(signIn.sessionId),
-          },
-        },
-      )
-    }
-
-    throw new DomainError('unknown_intent', 'Unknown form intent.')
-  },
-  // The step the person was on, shown again with the messages: sending failed → the phone step;
-  // a failed resend or a wrong code → the code step, keeping the resend timer.
-  (form, errors): ActionData => {
-    const phone = String(form.get('phone') ?? '')
-    return form.get('intent') === 'send' || errors.phone
-      ? { step: 'phone', phone, errors }
-      : {
-          step: 'code',
+      if (intent === 'send' || intent === 'resend') {
+        await requestSignInCode(db, context, {
           phone,
-          sentAt: Number(form.get('sentAt')) || 0,
-          errors,
-        }
-  },
-)
+          clientIp: clientIp(request),
+          otpSecret: context.env.OTP_SECRET,
+          allowedCountries: context.env.SMS_ALLOWED_COUNTRIES,
+        })
+        return { step: 'code', phone, sentAt: Date.now(), errors: {} }
+      }
+
+      if (intent === 'verify') {
+        const { code } = parseForm(LoginCodeForm, { code: form.get('code') })
+        const signIn = await verifySignInCode(db, context, {
+          phone,
+          code,
+          clientIp: clientIp(request),
+          otpSecret: context.env.OTP_SECRET,
+          client: {
+            userAgent: request.headers.get('User-Agent'),
+            ipPrefix: ipPrefix(clientIp(request)),
+          },
+          replacing: await context.session.id(),
+        })
+        const redirectTo = safeRedirect(form.get('redirectTo'))
+        throw redirect(
+          signIn.needsProfile ? welcomeUrl(redirectTo) : redirectTo,
+          {
+            headers: {
+              'Set-Cookie': await context.session.commit(signIn.sessionId),
+            },
+          },
+        )
+      }
+
+      throw new DomainError('unknown_intent', 'Unknown form intent.')
+    },
+    // The step the person was on, shown again with the messages: sending failed → the phone step;
+    // a failed resend or a wrong code → the code step, keeping the resend timer.
+    (form, errors): ActionData => {
+      const phone = String(form.get('phone') ?? '')
+      return form.get('intent') === 'send' || errors.phone
+        ? { step: 'phone', phone, errors }
+        : {
+            step: 'code',
+            phone,
+            sentAt: Number(form.get('sentAt')) || 0,
+            errors,
+          }
+    },
+  )
+}
 
 /** A new account picks its name first, then goes where it was heading. */
 function welcomeUrl(redirectTo: string): string {

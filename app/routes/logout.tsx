@@ -1,4 +1,4 @@
-import { redirect } from '@remix-run/cloudflare'
+import { redirect, type ActionFunctionArgs } from '@remix-run/cloudflare'
 import { formAction } from '../utils/forms.server'
 
 /** Signing out is a POST (a GET could be triggered by any link or prefetch); a GET just goes home. */
@@ -6,11 +6,14 @@ export function loader() {
   return redirect('/')
 }
 
-export const action = formAction(
-  async ({ context }) => {
-    throw redirect('/', {
-      headers: { 'Set-Cookie': await context.session.signOut() },
-    })
-  },
-  (_form, errors) => ({ errors }),
-)
+export function action(args: ActionFunctionArgs) {
+  return formAction(
+    args,
+    async ({ context }) => {
+      throw redirect('/', {
+        headers: { 'Set-Cookie': await context.session.signOut() },
+      })
+    },
+    (_form, errors) => ({ errors }),
+  )
+}

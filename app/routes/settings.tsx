@@ -1,5 +1,6 @@
 import {
   redirect,
+  type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -40,40 +41,43 @@ type ActionData = {
   errors: Record<string, string>
 }
 
-export const action = formAction(
-  async ({ request, context }, form): Promise<ActionData> => {
-    const user = await requireUser(request, context)
-    const db = getDb(context)
-    const intent = form.get('intent')
+export function action(args: ActionFunctionArgs) {
+  return formAction(
+    args,
+    async ({ request, context }, form): Promise<ActionData> => {
+      const user = await requireUser(request, context)
+      const db = getDb(context)
+      const intent = form.get('intent')
 
-    if (intent === 'profile') {
-      const input = parseForm(ProfileForm, profileValues(form))
-      await updateProfile(db, user.id, input)
-      return { intent, saved: true, errors: {} }
-    }
+      if (intent === 'profile') {
+        const input = parseForm(ProfileForm, profileValues(form))
+        await updateProfile(db, user.id, input)
+        return { intent, saved: true, errors: {} }
+      }
 
-    if (intent === 'signout-everywhere') {
-      await deleteAllAuthSessions(db, user.id)
-      throw redirect('/login', {
-        headers: { 'Set-Cookie': await context.session.clear() },
-      })
-    }
+      if (intent === 'signout-everywhere') {
+        await deleteAllAuthSessions(db, user.id)
+        throw redirect('/login', {
+          headers: { 'Set-Cookie': await context.session.clear() },
+        })
+      }
 
-    if (intent === 'delete') {
-      // Typing the exact username is the safeguard against a stray click; nothing happens otherwise.
-      await deleteAccount(db, user, String(form.get('confirm') ?? ''))
-      throw redirect('/?deleted=1', {
-        headers: { 'Set-Cookie': await context.session.clear() },
-      })
-    }
+      if (intent === 'delete') {
+        // Typing the exact username is the safeguard against a stray click; nothing happens otherwise.
+        await deleteAccount(db, user, String(form.get('confirm') ?? ''))
+        throw redirect('/?deleted=1', {
+          headers: { 'Set-Cookie': await context.session.clear() },
+        })
+      }
 
-    throw new DomainError('unknown_intent', 'Unknown form intent.')
-  },
-  (form, errors): ActionData =>
-    form.get('intent') === 'delete'
-      ? { intent: 'delete', errors }
-      : { intent: 'profile', values: profileValues(form), errors },
-)
+      throw new DomainError('unknown_intent', 'Unknown form intent.')
+    },
+    (form, errors): ActionData =>
+      form.get('intent') === 'delete'
+        ? { intent: 'delete', errors }
+        : { intent: 'profile', values: profileValues(form), errors },
+  )
+}
 
 function profileValues(form: FormData): Record<string, string> {
   return {

@@ -1,5 +1,6 @@
 import {
   redirect,
+  type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -38,6 +39,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     username: user.username ?? '',
     displayName: user.displayName ?? '',
     phone: user.phone ? maskedPhone(user.phone) : null,
+    // What deleting asks to retype (confirmAccountDeletion): a username once one was chosen.
+    confirmUsername: user.username,
   }
 }
 
@@ -47,36 +50,41 @@ type ActionData = {
   errors: Record<string, string>
 }
 
-export const action = formAction(
-  async ({ request, context }, form): Promise<ActionData> => {
-    const user = await requireUser(request, context, { allowIncomplete: true })
-    if (form.get('intent') === 'delete') {
-      // Signed up with the wrong number, or changed their mind: no username needed to leave.
-      await deleteAccount(
-        getDb(context),
-        user,
-        String(form.get('confirm') ?? ''),
-      )
-      throw redirect('/?deleted=1', {
-        headers: { 'Set-Cookie': await context.session.clear() },
+export function action(args: ActionFunctionArgs) {
+  return formAction(
+    args,
+    async ({ request, context }, form): Promise<ActionData> => {
+      const user = await requireUser(request, context, {
+        allowIncomplete: true,
       })
-    }
-    const input = parseForm(WelcomeForm, {
-      username: form.get('username'),
-      displayName: form.get('displayName'),
-    })
-    await updateProfile(getDb(context), user.id, input)
-    throw redirect(safeRedirect(form.get('redirectTo')))
-  },
-  (form, errors): ActionData => ({
-    intent: form.get('intent') === 'delete' ? 'delete' : 'profile',
-    values: {
-      username: String(form.get('username') ?? ''),
-      displayName: String(form.get('displayName') ?? ''),
+      if (form.get('intent') === 'delete') {
+        // Signed up with the wrong number, or changed their mind: no username needed to leave.
+        await deleteAccount(
+          getDb(context),
+          user,
+          String(form.get('confirm') ?? ''),
+        )
+        throw redirect('/?deleted=1', {
+          headers: { 'Set-Cookie': await context.session.clear() },
+        })
+      }
+      const input = parseForm(WelcomeForm, {
+        username: form.get('username'),
+        displayName: form.get('displayName'),
+      })
+      await updateProfile(getDb(context), user.id, input)
+      throw redirect(safeRedirect(form.get('redirectTo')))
     },
-    errors,
-  }),
-)
+    (form, errors): ActionData => ({
+      intent: form.get('intent') === 'delete' ? 'delete' : 'profile',
+      values: {
+        username: String(form.get('username') ?? ''),
+        displayName: String(form.get('displayName') ?? ''),
+      },
+      errors,
+    }),
+  )
+}
 
 export default function Welcome() {
   const profile = useLoaderData<typeof loader>()
@@ -134,17 +142,35 @@ export default function Welcome() {
             and its phone number for good.
           </p>
           <FormError message={deletion?.errors.form} />
-          <TextField
-            name="confirm"
-            label="Type the last 4 digits of your phone number to confirm"
-            error={deletion?.errors.confirm}
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            pattern="[0-9]{4}"
-            maxLength={4}
-            required
-          />
+          {profile.confirmUsername ? (
+            <TextField
+              name="confirm"
+              label={
+                <>
+                  Type your username, <strong>{profile.confirmUsername}</strong>
+                  , to confirm
+                </>
+              }
+              error={deletion?.errors.confirm}
+              type="text"
+              autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              required
+            />
+          ) : (
+            <TextField
+              name="confirm"
+              label="Type the last 4 digits of your phone number to confirm"
+              error={deletion?.errors.confirm}
+              type="text"
+              inputMode="numeric"
+              autoComplete="off"
+              pattern="[0-9]{4}"
+              maxLength={4}
+              required
+            />
+          )}
           <SubmitButton
             intent="delete"
             pendingLabel="Deleting…"

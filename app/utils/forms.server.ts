@@ -49,34 +49,34 @@ export function parseForm<S extends z.ZodType>(
 
 /**
  * The one translator of typed errors for page forms (ADR 010), used by every page action:
- * `export const action = formAction(handle, (form, errors) => actionData)`, with
- * `export const headers = formHeaders`. The handler reads
+ * `export function action(args) { return formAction(args, handle, (form, errors) => data) }`, with
+ * `export const headers = formHeaders`. (A function, not `export const action = formAction(…)`:
+ * the browser build keeps top-level calls, and this module does not exist there.) The handler reads
  * nothing but the submitted form; when it throws a DomainError, RateLimited or Unavailable, the
  * page gets `onError`'s action data (the form re-rendered with the messages) with the same status
  * as the JSON API would answer: 400/409 for a mistake, 429 with Retry-After over a limit, 503 when
  * an outside system is down. Redirects and other Responses pass through; anything else is a bug
  * and reaches the error page.
  */
-export function formAction<D, E>(
+export async function formAction<D, E>(
+  args: ActionFunctionArgs,
   handler: (args: ActionFunctionArgs, form: FormData) => Promise<D>,
   onError: (form: FormData, errors: FieldErrors) => E,
 ) {
-  return async (args: ActionFunctionArgs) => {
-    const form = await readForm(args.request)
-    let failure: { status: number; errors: FieldErrors; headers: HeadersInit }
-    try {
-      return await handler(args, form)
-    } catch (error) {
-      failure = formFailure(error, args)
-    }
-    return json(onError(form, failure.errors), {
-      status: failure.status,
-      headers: {
-        ...rateLimitHeaders(args.context.limiter.decisions),
-        ...failure.headers,
-      },
-    })
+  const form = await readForm(args.request)
+  let failure: { status: number; errors: FieldErrors; headers: HeadersInit }
+  try {
+    return await handler(args, form)
+  } catch (error) {
+    failure = formFailure(error, args)
   }
+  return json(onError(form, failure.errors), {
+    status: failure.status,
+    headers: {
+      ...rateLimitHeaders(args.context.limiter.decisions),
+      ...failure.headers,
+    },
+  })
 }
 
 const FORWARDED_HEADERS = ['Retry-After', 'RateLimit', 'RateLimit-Policy']
