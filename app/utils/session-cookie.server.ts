@@ -35,12 +35,16 @@ export function sessionCookieJar(
   request: Request,
   secrets: string[],
 ): SessionCookieJar {
-  const isHttps = new URL(request.url).protocol === 'https:'
+  const { protocol, hostname } = new URL(request.url)
+  // Secure everywhere but plain-http localhost, where browsers would drop a Secure cookie.
+  const isLocalHttp =
+    protocol === 'http:' &&
+    ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
   const cookie = createCookie(sessionCookieName(request), {
     secrets,
     httpOnly: true,
     sameSite: 'lax',
-    secure: isHttps,
+    secure: !isLocalHttp,
     path: '/',
     maxAge: COOKIE_MAX_AGE_SECONDS,
   })

@@ -670,4 +670,42 @@ describe('session storage', () => {
         .status,
     ).toBe(401)
   })
+
+  test('over https the cookie is __Host-kulti_session: Secure, Path=/, no Domain, and it signs in', async () => {
+    const https = await startWorkers(
+      {
+        DATABASE_URL: stack.database.databaseUrl,
+        DB_WSPROXY: stack.database.wsProxy,
+        SESSION_SECRETS: SESSION_SECRET,
+      },
+      { baseUrl: 'https://kulti.example' },
+    )
+    try {
+      const phone = uniquePhone()
+      expect((await requestCode(https, phone, freshIp())).status).toBe(202)
+      const verified = await verify(
+        https,
+        phone,
+        await latestCode(https, phone),
+        freshIp(),
+      )
+      expect(verified.status).toBe(200)
+      const setCookie = verified.headers.get('Set-Cookie')!
+      expect(setCookie).toMatch(/^__Host-kulti_session=/)
+      expect(setCookie).toMatch(/; Secure/)
+      expect(setCookie).toMatch(/; Path=\//)
+      expect(setCookie).not.toMatch(/Domain=/i)
+      const cookie = setCookie.split(';')[0]!
+      expect(
+        (await https.app('/api/me', { headers: { Cookie: cookie } })).status,
+      ).toBe(200)
+      // The plain name is not read over https: a cookie planted without the prefix is no session.
+      const planted = cookie.replace(/^__Host-/, '')
+      expect(
+        (await https.app('/api/me', { headers: { Cookie: planted } })).status,
+      ).toBe(401)
+    } finally {
+      await https.dispose()
+    }
+  })
 })

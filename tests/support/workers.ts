@@ -99,13 +99,15 @@ export default { fetch: () => new Response('limiter outage stand-in', { status: 
 }
 
 export interface StartOptions {
+  /** Where the app is served (the URL its Worker sees); BASE_URL (plain-http localhost) by default. */
+  baseUrl?: string
   /** Bind both Workers' RATE_LIMITER to an object whose every call fails (`true`/'throws') or never answers ('hangs'). */
   limiterOutage?: boolean | 'throws' | 'hangs'
 }
 
 export async function startWorkers(
   vars: WorkerVars,
-  { limiterOutage = false }: StartOptions = {},
+  { limiterOutage = false, baseUrl = BASE_URL }: StartOptions = {},
 ): Promise<RunningWorkers> {
   for (const bundle of [APP_BUNDLE, WEBHOOKS_BUNDLE]) {
     if (!existsSync(bundle))
@@ -136,7 +138,7 @@ export async function startWorkers(
     },
     // Requests reach the Worker with `Host: 127.0.0.1:8787`, matching their URL as a real request's
     // would (otherwise Miniflare's own port); Remix compares it with the Origin of form posts.
-    upstream: BASE_URL,
+    upstream: baseUrl,
     workers: [
       {
         name: 'app',
@@ -190,7 +192,7 @@ export async function startWorkers(
   await mf.ready
   const appWorker = await mf.getWorker('app')
   const webhooksWorker = await mf.getWorker('webhooks')
-  const toUrl = (p: string) => new URL(p, BASE_URL).toString()
+  const toUrl = (p: string) => new URL(p, baseUrl).toString()
   return {
     mf,
     // dispatchFetch enters through Miniflare's entry worker like a real request does; a fetch on
