@@ -4,23 +4,23 @@ import type { SmsSender } from '../services/sms.server'
 import { log } from '../services/monitoring.server'
 import { maskPhone } from '../services/scrub'
 import { DomainError, isRateLimited, Unavailable } from '../utils/errors'
-import { rateLimitNetwork, rateLimitSite } from '../utils/request.server'
 import {
-  signInWithCode,
-  type Client,
-  type SignIn,
-} from './auth-sessions.server'
+  ipPrefix,
+  rateLimitNetwork,
+  rateLimitSite,
+  type RequestClient,
+} from '../utils/request.server'
+import { signInWithCode, type SignIn } from './auth-sessions.server'
 import { CODE_EXPIRED_MESSAGE, hasLiveCode, sendSignInCode } from './otp.server'
 
 /**
  * The two steps of phone sign-in (SPEC §1), shared by the /login page and the JSON endpoints so both
- * obey the same limits and rules. `phone` is already normalised to E.164; `clientIp` is the address
- * Cloudflare saw. The services arrive as parameters, so tests can point them at fakes.
+ * obey the same limits and rules. `phone` is already normalised to E.164; `client` is who asks. The services arrive as parameters, so tests can point them at fakes.
  */
 
 export interface SendCodeInput {
   phone: string
-  clientIp: string
+  client: RequestClient
   otpSecret: string
   /** Calling codes texts may go to (SMS_ALLOWED_COUNTRIES); undefined = everywhere. */
   allowedCountries?: readonly string[]
@@ -29,7 +29,7 @@ export interface SendCodeInput {
 export async function requestSignInCode(
   db: Db,
   { limiter, sms }: { limiter: Limiter; sms: SmsSender },
-  { phone, clientIp, otpSecret, allowedCountries }: SendCodeInput,
+  { phone, client, otpSecret, allowedCountries }: SendCodeInput,
 ): Promise<void> {
   if (allowedCountries && !isInCountries(phone, allowedCountries)) {
     const message = `Kulti cannot text numbers in that country yet. Numbers starting with ${allowedCountries.map((c) => `+${c}`).join(', ')} work.`
@@ -40,8 +40,8 @@ export async function requestSignInCode(
   // Each check counts the request as it passes, so a later refusal still spends the earlier ones.
   // The address goes first: when a shared network is over its limit, the person's own phone
   // budget is left untouched.
-  await limiter.check('otp-send-ip', rateLimitNetwork(clientIp))
-  const site = rateLimitSite(clientIp)
+  await limiter.check('otp-send-ip', rateLimitNetwork(client.ip))
+  const site = rateLimitSite(client.ip)
   if (site) await limiter.check('otp-send-ip48', site)
   await limiter.check('otp-send-phone', phone)
   await limiter.check('otp-send-phone-daily', phone)
@@ -77,9 +77,8 @@ function isInCountries(phone: string, codes: readonly string[]): boolean {
 export interface VerifyCodeInput {
   phone: string
   code: string
-  clientIp: string
+  client: RequestClient
   otpSecret: string
-  client: Client
   /** The session this browser already holds, replaced by the new one. */
   replacing: string | null
 }
@@ -87,9 +86,9 @@ export interface VerifyCodeInput {
 export async function verifySignInCode(
   db: Db,
   { limiter }: { limiter: Limiter },
-  { phone, code, clientIp, otpSecret, client, replacing }: VerifyCodeInput,
+  { phone, code, client, otpSecret, replacing }: VerifyCodeInput,
 ): Promise<SignIn> {
-  await limiter.check('otp-verify-ip', rateLimitNetwork(clientIp))
+  await limiter.check('otp-verify-ip', rateLimitNetwork(client.ip))
   // Guesses at a number with no live code cannot succeed, so they must not spend its owner's
   // verify budget either: otherwise anyone could keep a chosen person from signing in.
   if (!(await hasLiveCode(db, phone))) {
@@ -102,7 +101,8 @@ export async function verifySignInCode(
     phone,
     code,
     secret: otpSecret,
-    client,
+    // The session row keeps the network (a /24 or /48), never the address itself.
+    client: { userAgent: client.userAgent, ipPrefix: ipPrefix(client.ip) },
     replacing,
   })
   log('info', 'signed in', { userId: signIn.user.id })

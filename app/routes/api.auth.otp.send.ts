@@ -3,7 +3,7 @@ import { OTP_TTL_MINUTES } from '../models/otp.server'
 import { requestSignInCode } from '../models/sign-in.server'
 import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
-import { clientIp, parseJson } from '../utils/request.server'
+import { parseJson, requestClient } from '../utils/request.server'
 import { Phone } from '../utils/validation'
 
 const SendCodeInput = z.object({ phone: Phone })
@@ -13,7 +13,7 @@ export const { loader, action } = apiRoute({
     const { phone } = await parseJson(request, SendCodeInput)
     await requestSignInCode(getDb(context), context, {
       phone,
-      clientIp: clientIp(request),
+      client: requestClient(request),
       otpSecret: context.env.OTP_SECRET,
       allowedCountries: context.env.SMS_ALLOWED_COUNTRIES,
     })

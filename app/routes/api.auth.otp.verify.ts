@@ -3,7 +3,7 @@ import { verifySignInCode } from '../models/sign-in.server'
 import { toMe } from '../models/users.server'
 import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
-import { clientIp, ipPrefix, parseJson } from '../utils/request.server'
+import { parseJson, requestClient } from '../utils/request.server'
 import { OtpCode, Phone } from '../utils/validation'
 
 const VerifyCodeInput = z.object({ phone: Phone, code: OtpCode })
@@ -14,12 +14,8 @@ export const { loader, action } = apiRoute({
     const signIn = await verifySignInCode(getDb(context), context, {
       phone,
       code,
-      clientIp: clientIp(request),
+      client: requestClient(request),
       otpSecret: context.env.OTP_SECRET,
-      client: {
-        userAgent: request.headers.get('User-Agent'),
-        ipPrefix: ipPrefix(clientIp(request)),
-      },
       replacing: await context.session.id(),
     })
     return json(

@@ -28,7 +28,7 @@ import {
 } from '../utils/forms.server'
 import { isOutboxActive } from '../utils/outbox.server'
 import { maskedPhone } from '../utils/phone'
-import { clientIp, ipPrefix } from '../utils/request.server'
+import { requestClient } from '../utils/request.server'
 import { getUser, safeRedirect } from '../utils/session.server'
 
 // How long the resend button waits; the server's own limit (3 codes / 10 min) is what really counts.
@@ -71,7 +71,7 @@ export function action(args: ActionFunctionArgs) {
       if (intent === 'send' || intent === 'resend') {
         await requestSignInCode(db, context, {
           phone,
-          clientIp: clientIp(request),
+          client: requestClient(request),
           otpSecret: context.env.OTP_SECRET,
           allowedCountries: context.env.SMS_ALLOWED_COUNTRIES,
         })
@@ -83,12 +83,8 @@ export function action(args: ActionFunctionArgs) {
         const signIn = await verifySignInCode(db, context, {
           phone,
           code,
-          clientIp: clientIp(request),
+          client: requestClient(request),
           otpSecret: context.env.OTP_SECRET,
-          client: {
-            userAgent: request.headers.get('User-Agent'),
-            ipPrefix: ipPrefix(clientIp(request)),
-          },
           replacing: await context.session.id(),
         })
         const redirectTo = safeRedirect(form.get('redirectTo'))

@@ -6,6 +6,7 @@ import {
 } from '@remix-run/cloudflare'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useState } from 'react'
+import { ConfirmDeletionField } from '../components/confirm-deletion-field'
 import { DisplayNameField } from '../components/display-name-field'
 import { FieldError } from '../components/ui/field-error'
 import { FormError } from '../components/ui/form-error'
@@ -179,19 +180,9 @@ export default function Settings() {
           cannot be undone.
         </p>
         <Form method="post" className="stack">
-          <TextField
-            name="confirm"
-            label={
-              <>
-                Type your username, <strong>{me.username}</strong>, to confirm
-              </>
-            }
+          <ConfirmDeletionField
+            username={me.username}
             error={deletion?.errors.confirm}
-            type="text"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
           />
           <SubmitButton
             intent="delete"

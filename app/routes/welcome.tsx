@@ -5,6 +5,7 @@ import {
   type MetaFunction,
 } from '@remix-run/cloudflare'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { ConfirmDeletionField } from '../components/confirm-deletion-field'
 import { DisplayNameField } from '../components/display-name-field'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
@@ -142,35 +143,10 @@ export default function Welcome() {
             and its phone number for good.
           </p>
           <FormError message={deletion?.errors.form} />
-          {profile.confirmUsername ? (
-            <TextField
-              name="confirm"
-              label={
-                <>
-                  Type your username, <strong>{profile.confirmUsername}</strong>
-                  , to confirm
-                </>
-              }
-              error={deletion?.errors.confirm}
-              type="text"
-              autoComplete="off"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-            />
-          ) : (
-            <TextField
-              name="confirm"
-              label="Type the last 4 digits of your phone number to confirm"
-              error={deletion?.errors.confirm}
-              type="text"
-              inputMode="numeric"
-              autoComplete="off"
-              pattern="[0-9]{4}"
-              maxLength={4}
-              required
-            />
-          )}
+          <ConfirmDeletionField
+            username={profile.confirmUsername}
+            error={deletion?.errors.confirm}
+          />
           <SubmitButton
             intent="delete"
             pendingLabel="Deleting…"

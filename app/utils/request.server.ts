@@ -8,6 +8,19 @@ export function clientIp(request: Request): string {
   return request.headers.get('CF-Connecting-IP') ?? 'unknown'
 }
 
+/** Who is asking, as far as a request tells: the address Cloudflare saw and the browser's name. */
+export interface RequestClient {
+  ip: string
+  userAgent: string | null
+}
+
+export function requestClient(request: Request): RequestClient {
+  return {
+    ip: clientIp(request),
+    userAgent: request.headers.get('User-Agent'),
+  }
+}
+
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
 
 /** The eight 16-bit groups of an IPv6 address (`::` expanded), or null if it is not one. */

@@ -36,15 +36,6 @@ describe('the hourly SMS budget', () => {
     )
     expect(codes).toHaveLength(0)
     // The operators' signal: an error-level line naming the spent budget.
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(
-      stack.workers
-        .logs()
-        .some(
-          (line) =>
-            line.includes('"level":"error"') &&
-            line.includes('SMS_HOURLY_BUDGET'),
-        ),
-    ).toBe(true)
+    expect(await stack.workers.errorLogged('SMS_HOURLY_BUDGET')).toBe(true)
   })
 })

@@ -66,6 +66,8 @@ export interface RunningWorkers {
   scheduled(cron: string): Promise<{ outcome: string }>
   /** Every line both Workers logged so far (console.log/error in workerd). */
   logs(): string[]
+  /** Whether an error-level line containing `text` is logged within 2 s (logs arrive asynchronously). */
+  errorLogged(text: string): Promise<boolean>
   dispose(): Promise<void>
 }
 
@@ -216,6 +218,16 @@ export async function startWorkers(
         ...(typeof body === 'string' ? {} : { duplex: 'half' }),
       } as never) as unknown as Promise<Response>,
     logs: () => [...lines],
+    async errorLogged(text) {
+      const deadline = Date.now() + 2_000
+      for (;;) {
+        const found = lines.some(
+          (line) => line.includes('"level":"error"') && line.includes(text),
+        )
+        if (found || Date.now() > deadline) return found
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
     scheduled: (cron) =>
       appWorker.scheduled({ cron }) as Promise<{ outcome: string }>,
     dispose: () => mf.dispose(),
