@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts `npm run dev` exactly as a developer would (embedded PGlite, no DATABASE_URL), waits for
-# /api/health to answer {"status":"ok"} with all three checks, then stops it with Ctrl-C (SIGINT)
-# and checks nothing is left listening.
+# /api/health to answer {"status":"ok"} with all three checks and the fake 100ms to answer on 8790,
+# then stops it with Ctrl-C (SIGINT) and checks nothing is left listening.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -26,13 +26,19 @@ done
 # Read the whole page first: `curl | grep -q` fails under pipefail when grep stops reading early.
 landing=$(curl -fsS http://127.0.0.1:8787/)
 case "$landing" in *'Build software in the open'*) ;; *) echo "landing page missing"; exit 1 ;; esac
+fake=$(curl -fsS http://127.0.0.1:8790/_fake/state)
+case "$fake" in *'"rooms":'*) ;; *) echo "the fake 100ms does not answer on 8790: $fake"; exit 1 ;; esac
+# The banner comes once the webhooks Worker is up too, a little after the app's health.
+for _ in $(seq 1 60); do grep -q 'Kulti is running' "$log" && break; sleep 1; done
+grep -q 'Fake 100ms http://127.0.0.1:8790' "$log" || { echo "the banner does not show the fake 100ms:"; tail -30 "$log"; exit 1; }
 
 kill -INT -- "-$pid"
 trap - EXIT
 for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
 if kill -0 "$pid" 2>/dev/null; then echo "npm run dev did not stop on Ctrl-C"; kill -KILL -- "-$pid"; exit 1; fi
-if curl -s -o /dev/null http://127.0.0.1:8787/ || curl -s -o /dev/null http://127.0.0.1:8788/; then
-  echo "something is still listening on 8787/8788 after Ctrl-C"; exit 1
+if curl -s -o /dev/null http://127.0.0.1:8787/ || curl -s -o /dev/null http://127.0.0.1:8788/ ||
+  curl -s -o /dev/null http://127.0.0.1:8790/_fake/state; then
+  echo "something is still listening on 8787/8788/8790 after Ctrl-C"; exit 1
 fi
 rm -f "$log"
 echo "npm run dev: healthy on embedded PGlite, stopped cleanly"

@@ -1,5 +1,5 @@
 // `npm run dev`: the whole app on a machine with only Node. Builds the Remix app, starts the
-// database (embedded PGlite unless DATABASE_URL is set), the relay and both Workers, then keeps
+// database (embedded PGlite unless DATABASE_URL is set), the relay, the fake 100ms and both Workers, then keeps
 // `remix watch` rebuilding (wrangler dev reloads on each build). Ctrl-C stops every child.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -118,6 +118,7 @@ function printBanner(s) {
       `  App        ${s.appUrl}`,
       `  Health     ${s.appUrl}/api/health`,
       `  Webhooks   POST ${s.webhooksUrl}/webhooks/100ms  (header x-kulti-webhook-secret: HMS_WEBHOOK_SECRET from .dev.vars)`,
+      videoLine(s),
       ...(usesOutbox
         ? [
             `  SMS codes  ${s.appUrl}/dev/outbox  (SMS_PROVIDER=outbox: texts stay local)`,
@@ -133,6 +134,21 @@ function printBanner(s) {
       '',
     ].join('\n'),
   )
+}
+
+/**
+ * Where video goes: the fake 100ms (and how to bring viewers into a room), or the real one.
+ * @param {import('./lib/dev-stack.mjs').DevStack} s
+ */
+function videoLine(s) {
+  if (!s.usesFakeHms) {
+    return `  Video      HMS_API_BASE from .dev.vars (the fake 100ms at ${s.hmsUrl} is idle)`
+  }
+  // hms:simulate looks at 127.0.0.1:8790 unless told otherwise.
+  const simulate = s.hmsUrl.endsWith(':8790')
+    ? 'npm run hms:simulate -- <room code>'
+    : `HMS_API_BASE=${s.hmsUrl} npm run hms:simulate -- <room code>`
+  return `  Fake 100ms ${s.hmsUrl}  (rooms, peers and webhooks in memory; ${simulate})`
 }
 
 // npm runs this through `sh -c`; a SIGTERM sent to npm alone ends that shell and leaves this
@@ -170,7 +186,7 @@ async function main() {
     for (const warning of env.warnings)
       console.log(`warning: .dev.vars: ${warning}`)
 
-    console.log('Starting the database and both Workers…')
+    console.log('Starting the database, the fake 100ms and both Workers…')
     starting = startDevStack({
       databaseUrl: process.env.DATABASE_URL || undefined,
     })

@@ -8,6 +8,7 @@ import * as build from 'virtual:remix/server-build'
 import { openRequestDatabase } from '../app/db/client.server'
 import { openBrowserSession } from '../app/models/browser-sessions.server'
 import { addToOutbox } from '../app/models/sms-outbox.server'
+import { createHms } from '../app/services/hms.server'
 import { createMonitor } from '../app/services/monitoring.server'
 import { createLimiter } from '../app/services/rate-limit.server'
 import { createSmsSender } from '../app/services/sms.server'
@@ -104,6 +105,7 @@ async function handleRequest(
       { cacheable: request.method === 'GET' || request.method === 'HEAD' },
     ),
     sms: createSmsSender(env, (to, body) => addToOutbox(db(), to, body)),
+    hms: createHms(env),
     cspNonce,
     requestId,
     version: __BUILD_VERSION__,

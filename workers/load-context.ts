@@ -1,6 +1,7 @@
 import type { Bindings } from './bindings'
 import type { RequestDatabase } from '../app/db/client.server'
 import type { BrowserSession } from '../app/models/browser-sessions.server'
+import type { Hms } from '../app/services/hms.server'
 import type { Monitor } from '../app/services/monitoring.server'
 import type { Limiter } from '../app/services/rate-limit.server'
 import type { SmsSender } from '../app/services/sms.server'
@@ -19,6 +20,8 @@ declare module '@remix-run/cloudflare' {
     session: BrowserSession
     /** Texts, through the configured provider. */
     sms: SmsSender
+    /** 100ms's management API and tokens (app/services/hms.server.ts). */
+    hms: Hms
     cspNonce: string
     requestId: string
     version: string

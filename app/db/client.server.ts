@@ -1,10 +1,19 @@
 import { Pool, neonConfig } from '@neondatabase/serverless'
+import type { SQL } from 'drizzle-orm'
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless'
 import * as schema from './schema'
 
 export type Db = NeonDatabase<typeof schema>
 /** The handle inside `db.transaction(async (tx) => …)`. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+/** The rows of a raw SQL query (for what the query builder cannot say in one round trip). */
+export async function queryRows<T extends Record<string, unknown>>(
+  db: Db | Tx,
+  query: SQL,
+): Promise<T[]> {
+  return (await db.execute<T>(query)).rows as T[]
+}
 
 export interface DatabaseConfig {
   DATABASE_URL: string

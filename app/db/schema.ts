@@ -1,10 +1,12 @@
 import { sql } from 'drizzle-orm'
 import {
+  boolean,
   check,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -144,3 +146,161 @@ export const smsOutbox = pgTable(
   },
   (t) => [index('sms_outbox_sent_at_idx').on(t.sentAt)],
 )
+
+/**
+ * A live session: a 100ms room (created first, SPEC §2) and the room code people join by. `status`
+ * moves live → ended once; the row is never deleted, so recordings, chat and ledger rows keep their
+ * session. HLS state comes from 100ms's hls.* webhooks, ordered by their event time.
+ */
+export const liveSessions = pgTable(
+  'live_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    roomCode: text('room_code').notNull(),
+    hmsRoomId: text('hms_room_id').notNull(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => users.id),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    isPublic: boolean('is_public').notNull(),
+    maxPresenters: integer('max_presenters').notNull().default(4),
+    status: text('status', { enum: ['live', 'ended'] })
+      .notNull()
+      .default('live'),
+    // The current 100ms session (session.open.success); 100ms opens a new one when a room is reused.
+    hmsSessionId: text('hms_session_id'),
+    hlsStatus: text('hls_status', { enum: ['off', 'starting', 'running'] })
+      .notNull()
+      .default('off'),
+    hlsUrl: text('hls_url'),
+    // Event time of the last HLS change applied, so an older event never undoes a newer one.
+    hlsChangedAt: timestamp('hls_changed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    // When the 100ms room was ended and disabled; null on an ended session = still to do (job).
+    roomClosedAt: timestamp('room_closed_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('live_sessions_room_code_key').on(t.roomCode),
+    uniqueIndex('live_sessions_hms_room_id_key').on(t.hmsRoomId),
+    index('live_sessions_host_id_idx').on(t.hostId, t.createdAt),
+    // The public live list and the abandoned-session job read live rows only.
+    index('live_sessions_live_idx')
+      .on(t.isPublic, t.createdAt)
+      .where(sql`${t.status} = 'live'`),
+    index('live_sessions_room_to_close_idx')
+      .on(t.endedAt)
+      .where(sql`${t.status} = 'ended' and ${t.roomClosedAt} is null`),
+    check(
+      'live_sessions_title_length',
+      sql`char_length(${t.title}) between 1 and 60`,
+    ),
+    check(
+      'live_sessions_description_length',
+      sql`char_length(${t.description}) <= 280`,
+    ),
+    check(
+      'live_sessions_max_presenters_range',
+      sql`${t.maxPresenters} between 2 and 6`,
+    ),
+    check('live_sessions_status_values', sql`${t.status} in ('live', 'ended')`),
+    check(
+      'live_sessions_hls_status_values',
+      sql`${t.hlsStatus} in ('off', 'starting', 'running')`,
+    ),
+    check(
+      'live_sessions_ended_at',
+      sql`(${t.status} = 'ended') = (${t.endedAt} is not null)`,
+    ),
+  ],
+)
+
+/**
+ * Who may be in a session and as what: the host (its creator), presenters (promoted by the host)
+ * and viewers (everyone else who asked for a token). The role of a join token comes from here,
+ * never from the client.
+ */
+export const sessionParticipants = pgTable(
+  'session_participants',
+  {
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    role: text('role', { enum: ['host', 'presenter', 'viewer'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.userId] }),
+    index('session_participants_user_id_idx').on(t.userId),
+    check(
+      'session_participants_role_values',
+      sql`${t.role} in ('host', 'presenter', 'viewer')`,
+    ),
+  ],
+)
+
+/**
+ * One 100ms peer's presence in a session, from peer.join/peer.leave webhooks: the watch time that
+ * credits pay for (never client heartbeats). Keyed by 100ms's peer id, so a join and a leave fill
+ * the same row in whichever order they arrive, and duplicates change nothing.
+ */
+export const peerIntervals = pgTable(
+  'peer_intervals',
+  {
+    peerId: text('peer_id').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    // Ours when the peer joined with our token; null for peers we cannot match to an account.
+    userId: uuid('user_id').references(() => users.id, {
+      onDelete: 'set null',
+    }),
+    role: text('role').notNull(),
+    joinedAt: timestamp('joined_at', { withTimezone: true }),
+    leftAt: timestamp('left_at', { withTimezone: true }),
+    // Event time of the role last applied (role.change.success), so changes apply in order.
+    roleChangedAt: timestamp('role_changed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('peer_intervals_session_id_idx').on(t.sessionId),
+    // Live counts: the open intervals of a session.
+    index('peer_intervals_open_idx')
+      .on(t.sessionId, t.role)
+      .where(sql`${t.leftAt} is null`),
+  ],
+)
+
+/**
+ * 100ms rooms created for a session whose row could not be written, and that could not be disabled
+ * at once either: the clean-up job disables them, so no room is left open.
+ */
+export const orphanHmsRooms = pgTable('orphan_hms_rooms', {
+  hmsRoomId: text('hms_room_id').primaryKey(),
+  reason: text('reason').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true })
+    .notNull()
+    .defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
+})
+
+/**
+ * One row per ended session, written by the settlement seam in the transaction that ends it. The
+ * primary key makes "settled exactly once" a fact of the database: a second settlement would fail.
+ * The credits work adds what was paid.
+ */
+export const sessionSettlements = pgTable('session_settlements', {
+  sessionId: uuid('session_id')
+    .primaryKey()
+    .references(() => liveSessions.id, { onDelete: 'cascade' }),
+  settledAt: timestamp('settled_at', { withTimezone: true })
+    .notNull()
+    .defaultNow(),
+})

@@ -1,8 +1,10 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/client.server'
+import { isUniqueViolation } from '../db/errors'
 import { authSessions, otpCodes, smsOutbox, users } from '../db/schema'
 import type { ProfilePatch } from '../utils/validation'
 import { DomainError } from '../utils/errors'
+import { endHostedSessions } from './live-sessions.server'
 
 export type User = typeof users.$inferSelect
 type Queryable = Db | Tx
@@ -165,8 +167,8 @@ export function confirmAccountDeletion(user: User, confirm: string): void {
 /**
  * Deletes an account after `confirmAccountDeletion`: personal data is cleared and every session
  * and code removed, in one transaction. The row itself stays (anonymised, no phone number) so
- * ledger rows that point at it keep their meaning. Later features add their clean-up (ending the
- * live sessions the user hosts) to `removePersonalData`, inside the same transaction.
+ * ledger rows that point at it keep their meaning. Every feature adds its clean-up to
+ * `removePersonalData`, inside the same transaction.
  */
 export async function deleteAccount(
   db: Db,
@@ -181,6 +183,8 @@ export async function deleteAccount(
 }
 
 async function removePersonalData(tx: Tx, user: User): Promise<void> {
+  // Their live sessions end (and settle) with the account; the job closes the 100ms rooms.
+  await endHostedSessions(tx, user.id)
   if (user.phone) {
     await tx.delete(otpCodes).where(eq(otpCodes.phone, user.phone))
     // Development's outbox keeps texts by number; nothing of the number may stay behind.
@@ -205,20 +209,4 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(value).filter(([, v]) => v !== undefined),
   ) as Partial<T>
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  for (
-    let e: unknown = error;
-    e && typeof e === 'object';
-    e = (e as { cause?: unknown }).cause
-  ) {
-    const { code, constraint: name } = e as {
-      code?: string
-      constraint?: string
-    }
-    if (code === '23505' && (name === constraint || name === undefined))
-      return true
-  }
-  return false
 }

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.server'
 import type { WebhookEnvelope } from '../utils/validation'
+import { sessionEventHandlers } from './session-events.server'
 
 /**
  * Applies one event's state change inside the transaction that stored it (in a savepoint: a
@@ -10,7 +11,7 @@ export type WebhookHandler = (tx: Tx, event: WebhookEnvelope) => Promise<void>
 
 export type WebhookRegistry = Readonly<Record<string, WebhookHandler>>
 
-/** Nothing to change yet: the models that own these events (live sessions, recordings) fill them in. */
+/** Nothing to change yet: the recordings work fills these in. */
 const noStateChangeYet: WebhookHandler = async () => {}
 
 /**
@@ -18,18 +19,12 @@ const noStateChangeYet: WebhookHandler = async () => {}
  * Types not listed here are stored and answered 200, and change nothing.
  */
 export const webhookHandlers: WebhookRegistry = {
-  'session.open.success': noStateChangeYet,
-  'session.close.success': noStateChangeYet,
-  'peer.join.success': noStateChangeYet,
-  'peer.leave.success': noStateChangeYet,
+  ...sessionEventHandlers,
   'beam.started.success': noStateChangeYet,
   'beam.stopped.success': noStateChangeYet,
   'beam.recording.success': noStateChangeYet,
   'beam.failure': noStateChangeYet,
   'recording.success': noStateChangeYet,
   'recording.failed': noStateChangeYet,
-  'hls.started.success': noStateChangeYet,
-  'hls.stopped.success': noStateChangeYet,
   'hls.recording.success': noStateChangeYet,
-  'hls.failure': noStateChangeYet,
 }

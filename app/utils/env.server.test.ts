@@ -23,6 +23,11 @@ const PRODUCTION_APP = {
   TWILIO_ACCOUNT_SID: 'AC' + '0123456789abcdef'.repeat(2),
   TWILIO_AUTH_TOKEN: 'a-twilio-auth-token-0123456789',
   TWILIO_FROM: '+15005550006',
+  HMS_ACCESS_KEY: '65a0c0ffee00000000000001',
+  HMS_SECRET: 'a-production-100ms-app-secret-0123456789',
+  HMS_TEMPLATE_ID: '65a0c0ffee00000000000002',
+  HMS_WEBHOOK_URL: 'https://webhooks.kulti.example/webhooks/100ms',
+  HMS_WEBHOOK_SECRET: 'a-production-webhook-secret-0123456789',
 }
 
 function problems(
@@ -104,6 +109,79 @@ describe('parseAppEnv', () => {
       'OTP_SECRET must be at least 32 characters in production',
       'SESSION_SECRETS each secret must be at least 32 characters in production',
       'SENTRY_DSN must be an https URL in production',
+    ])
+  })
+
+  test('100ms is optional outside production, with defaults for the API and the HLS threshold', () => {
+    const env = parseAppEnv(APP)
+    expect(env.HMS_API_BASE).toBe('https://api.100ms.live')
+    expect(env.HMS_ACCESS_KEY).toBeUndefined()
+    expect(env.HLS_VIEWER_THRESHOLD).toBe(20)
+    const local = parseAppEnv({
+      ...APP,
+      HMS_API_BASE: 'http://127.0.0.1:8790',
+      HMS_ACCESS_KEY: 'kulti-dev-hms-access-key',
+      HMS_SECRET: 'kulti-dev-hms-app-secret-0123456789',
+      HMS_TEMPLATE_ID: '65a0c0ffee0000000000dev1',
+      HMS_WEBHOOK_URL: 'http://127.0.0.1:8788/webhooks/100ms',
+      HMS_WEBHOOK_SECRET: 'kulti-dev-webhook-secret-0123456789',
+      HLS_VIEWER_THRESHOLD: '3',
+    })
+    expect(local.HMS_API_BASE).toBe('http://127.0.0.1:8790')
+    expect(local.HLS_VIEWER_THRESHOLD).toBe(3)
+  })
+
+  test('100ms variables are checked for shape', () => {
+    expect(
+      problems(parseAppEnv, {
+        ...APP,
+        HMS_API_BASE: 'api.100ms.live',
+        HMS_SECRET: 'short',
+        HMS_TEMPLATE_ID: 'not a template',
+        HMS_WEBHOOK_URL: 'webhooks',
+        HMS_WEBHOOK_SECRET: 'short',
+        HLS_VIEWER_THRESHOLD: '0',
+      }),
+    ).toEqual([
+      'HMS_API_BASE must be a URL',
+      'HMS_SECRET must be at least 16 characters',
+      'HMS_TEMPLATE_ID must be a 100ms template id',
+      'HMS_WEBHOOK_URL must be a URL',
+      'HMS_WEBHOOK_SECRET must be at least 16 characters',
+      'HLS_VIEWER_THRESHOLD must be at least 1',
+    ])
+    expect(
+      problems(parseAppEnv, { ...APP, HLS_VIEWER_THRESHOLD: 'many' }),
+    ).toEqual(['HLS_VIEWER_THRESHOLD must be a whole number'])
+  })
+
+  test('production needs every 100ms variable, over https, with a strong webhook secret', () => {
+    const {
+      HMS_ACCESS_KEY: _key,
+      HMS_SECRET: _secret,
+      HMS_TEMPLATE_ID: _template,
+      HMS_WEBHOOK_URL: _url,
+      HMS_WEBHOOK_SECRET: _webhookSecret,
+      ...withoutHms
+    } = PRODUCTION_APP
+    expect(problems(parseAppEnv, withoutHms)).toEqual([
+      'HMS_ACCESS_KEY is required in production',
+      'HMS_SECRET is required in production',
+      'HMS_TEMPLATE_ID is required in production',
+      'HMS_WEBHOOK_URL is required in production',
+      'HMS_WEBHOOK_SECRET is required in production',
+    ])
+    expect(
+      problems(parseAppEnv, {
+        ...PRODUCTION_APP,
+        HMS_API_BASE: 'http://127.0.0.1:8790',
+        HMS_WEBHOOK_URL: 'http://127.0.0.1:8788/webhooks/100ms',
+        HMS_WEBHOOK_SECRET: 'sixteen-chars-ok',
+      }),
+    ).toEqual([
+      'HMS_WEBHOOK_SECRET must be at least 32 characters in production',
+      'HMS_API_BASE must be an https URL in production',
+      'HMS_WEBHOOK_URL must be an https URL in production',
     ])
   })
 

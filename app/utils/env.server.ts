@@ -4,8 +4,8 @@ import { RATE_LIMIT_POLICY_NAMES } from '../services/rate-limit-policies'
 /**
  * The Workers' configuration, validated once per isolate. A missing or malformed variable fails the
  * first request with one message that lists every problem, instead of a confusing error later.
- * Each Worker has its own schema: the app Worker does not need the webhook secret, and the
- * webhooks Worker does not need session or SMS settings.
+ * Each Worker has its own schema: the webhooks Worker does not need session, SMS or 100ms API
+ * settings (the app Worker reads the webhook secret too, to configure the rooms it creates).
  */
 const Environment = z.enum(['development', 'test', 'production'])
 
@@ -117,6 +117,25 @@ const AppEnvSchema = CommonEnv.extend({
         .min(1, 'must list at least one calling code, or be unset'),
     )
     .optional(),
+  // 100ms (app/services/hms.server.ts). Optional outside production: without them the room page
+  // says video is not configured. `npm run dev` points them at the local fake (tests/fakes/hms.mjs).
+  HMS_API_BASE: url.default('https://api.100ms.live'),
+  HMS_ACCESS_KEY: z.string().min(1, 'is required').optional(),
+  HMS_SECRET: secret.optional(),
+  HMS_TEMPLATE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'must be a 100ms template id')
+    .optional(),
+  // Where 100ms POSTs the events of the rooms we create: the webhooks Worker's /webhooks/100ms.
+  HMS_WEBHOOK_URL: url.optional(),
+  // The app sets it as the rooms' webhook header; the webhooks Worker checks it.
+  HMS_WEBHOOK_SECRET: secret.optional(),
+  // Concurrent viewers above which new viewers watch HLS instead of joining WebRTC (SPEC §2).
+  HLS_VIEWER_THRESHOLD: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(20),
 })
 
 const WebhooksEnvSchema = CommonEnv.extend({
@@ -158,7 +177,13 @@ function productionIssues(env: AnyEnv): Issue[] {
       message: 'each secret must be at least 32 characters in production',
     })
   }
-  for (const key of ['SENTRY_DSN', 'APP_URL', 'TWILIO_API_BASE'] as const) {
+  for (const key of [
+    'SENTRY_DSN',
+    'APP_URL',
+    'TWILIO_API_BASE',
+    'HMS_API_BASE',
+    'HMS_WEBHOOK_URL',
+  ] as const) {
     const value = env[key]
     if (value && !value.startsWith('https://')) {
       issues.push({ path: key, message: 'must be an https URL in production' })
@@ -197,6 +222,22 @@ function twilioIssues(env: AnyEnv): Issue[] {
   return issues
 }
 
+/** Production runs real video: every 100ms variable the app Worker uses must be set. */
+function hmsIssues(env: Partial<AppEnv>): Issue[] {
+  if (env.ENVIRONMENT !== 'production') return []
+  return (
+    [
+      'HMS_ACCESS_KEY',
+      'HMS_SECRET',
+      'HMS_TEMPLATE_ID',
+      'HMS_WEBHOOK_URL',
+      'HMS_WEBHOOK_SECRET',
+    ] as const
+  )
+    .filter((key) => !env[key])
+    .map((key) => ({ path: key, message: 'is required in production' }))
+}
+
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
@@ -207,6 +248,7 @@ export class InvalidEnvironmentError extends Error {
 function parseWith<S extends z.ZodType<AnyEnv>>(
   schema: S,
   raw: Record<string, unknown>,
+  workerIssues: (env: z.infer<S>) => Issue[] = () => [],
 ): z.infer<S> {
   // Bindings (Durable Objects, R2) share the object with the variables; only strings are config.
   const strings = Object.fromEntries(
@@ -214,7 +256,11 @@ function parseWith<S extends z.ZodType<AnyEnv>>(
   )
   const result = schema.safeParse(strings)
   const issues: Issue[] = result.success
-    ? [...twilioIssues(result.data), ...productionIssues(result.data)]
+    ? [
+        ...twilioIssues(result.data),
+        ...workerIssues(result.data),
+        ...productionIssues(result.data),
+      ]
     : result.error.issues.map((issue) => ({
         path: issue.path.join('.') || '(root)',
         message: issue.message,
@@ -227,7 +273,7 @@ function parseWith<S extends z.ZodType<AnyEnv>>(
 }
 
 export function parseAppEnv(raw: Record<string, unknown>): AppEnv {
-  return parseWith(AppEnvSchema, raw)
+  return parseWith(AppEnvSchema, raw, hmsIssues)
 }
 
 export function parseWebhooksEnv(raw: Record<string, unknown>): WebhooksEnv {

@@ -16,8 +16,11 @@ import {
   AvatarUrl,
   Bio,
   DisplayName,
+  MaxPresenters,
   OtpCode,
   Phone,
+  SessionDescription,
+  SessionTitle,
   Username,
 } from './validation'
 
@@ -35,6 +38,16 @@ export const ProfileForm = z.object({
   displayName: DisplayName,
   bio: Bio,
   avatarUrl: AvatarUrl,
+})
+
+/** The create form on /dashboard: a checkbox for public, a select for presenters. */
+export const CreateSessionForm = z.object({
+  title: SessionTitle,
+  description: SessionDescription,
+  isPublic: z
+    .union([z.literal('on'), z.literal('true'), z.null(), z.undefined()])
+    .transform((value) => value === 'on' || value === 'true'),
+  maxPresenters: MaxPresenters,
 })
 
 export type FieldErrors = Record<string, string>

@@ -109,3 +109,41 @@ export const ProfilePatch = z.object({
   avatarUrl: AvatarUrl.optional(),
 })
 export type ProfilePatch = z.infer<typeof ProfilePatch>
+
+/** A live session as its host describes it (SPEC §2). */
+export const SessionTitle = z
+  .string({ error: 'Give the session a title.' })
+  .trim()
+  .min(1, 'Give the session a title.')
+  .max(60, 'Titles are at most 60 characters.')
+
+export const SessionDescription = z
+  .string()
+  .trim()
+  .max(280, 'Descriptions are at most 280 characters.')
+
+export const MaxPresenters = z.coerce
+  .number({ error: 'Choose between 2 and 6 presenters.' })
+  .int('Choose between 2 and 6 presenters.')
+  .min(2, 'Choose between 2 and 6 presenters.')
+  .max(6, 'Choose between 2 and 6 presenters.')
+
+export const CreateSessionInput = z.object({
+  title: SessionTitle,
+  description: SessionDescription.default(''),
+  isPublic: z.boolean({
+    error: 'Say whether the session is public (true or false).',
+  }),
+  maxPresenters: MaxPresenters.default(4),
+})
+export type CreateSessionInput = z.infer<typeof CreateSessionInput>
+
+/** Room codes as people read them out: `VIBE-2K4F` (case-insensitive in links). */
+export const RoomCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(
+    /^[A-Z]{3,8}-[A-Z2-9]{4}$/,
+    'That is not a room code (like VIBE-2K4F).',
+  )

@@ -1,11 +1,14 @@
 // Everything `npm run dev` (and the browser tests) need around the two Workers: a Postgres (the
-// embedded PGlite unless one is given), its WebSocket relay, migrations, demo data, .dev.vars, and
-// one `wrangler dev` per Worker. It assumes the Remix build (build/index.js, public/build) exists.
+// embedded PGlite unless one is given), its WebSocket relay, migrations, demo data, .dev.vars, the
+// fake 100ms (tests/fakes/hms.mjs), and one `wrangler dev` per Worker. It assumes the Remix build
+// (build/index.js, public/build) exists.
 import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { FAKE_HMS_PORT, startFakeHms } from '../../tests/fakes/hms.mjs'
+import { parseVarsFile } from '../check-env.mjs'
 import { startEmbeddedPostgres } from './embedded-postgres.mjs'
 import { migrate } from './migrate.mjs'
 import { seed as seedDemoData } from './seed.mjs'
@@ -33,6 +36,10 @@ const TAIL_LINES = 40
  * @property {boolean} embedded whether the database is the embedded PGlite
  * @property {string | null} dataDir where PGlite keeps its data (null: in memory, or not PGlite)
  * @property {string} persistTo where wrangler keeps Durable Object and R2 state
+ * @property {string} hmsUrl the fake 100ms (its /v2 API and its /_fake/ control API)
+ * @property {import('../../tests/fakes/hms.mjs').FakeHms} hms the fake 100ms itself, in this process
+ * @property {boolean} usesFakeHms whether the app Worker talks to it: false when .dev.vars (or
+ *   `vars`) sets HMS_API_BASE to another service
  * @property {Promise<{ name: string, how: string, tail: string }>} crashed settles only if a
  *   `wrangler dev` exits on its own after the start (a crash), with its last lines
  * @property {() => Promise<void>} stop stops every child, then the relay and the database
@@ -48,7 +55,11 @@ const TAIL_LINES = 40
  *   log?: (line: string) => void,
  *   persistTo?: string,
  *   vars?: Record<string, string>,
+ *   hmsPort?: number,
  * }} [options]
+ *   `hmsPort`: where the fake 100ms listens (default 8790; a free port when that one is taken).
+ *   Unless HMS_API_BASE is set elsewhere, the app Worker gets the fake's URL and credentials and
+ *   HMS_WEBHOOK_URL pointing at this stack's webhooks Worker; `vars` override them.
  * @returns {Promise<DevStack>}
  */
 export async function startDevStack({
@@ -60,6 +71,7 @@ export async function startDevStack({
   log = console.log,
   persistTo = DEFAULT_PERSIST_TO,
   vars = {},
+  hmsPort = FAKE_HMS_PORT,
 } = {}) {
   /** @type {Array<() => Promise<void>>} undone in reverse order by stop() */
   const cleanups = []
@@ -118,6 +130,11 @@ export async function startDevStack({
 
     ensureDevVars(log)
 
+    const appUrl = `http://${HOST}:${appPort}`
+    const webhooksUrl = `http://${HOST}:${webhooksPort}`
+    const video = await startVideoFake({ hmsPort, vars, webhooksUrl, log })
+    cleanups.push(() => video.hms.close())
+
     const [appInspector, webhooksInspector] = await freePorts(2)
     const common = [
       '--ip',
@@ -135,13 +152,12 @@ export async function startDevStack({
         // wrangler.toml says production, whose rules refuse the relay (DB_WSPROXY): without an
         // ENVIRONMENT in .dev.vars, the runner says development.
         ...(definesEnvironment(DEV_VARS) ? {} : { ENVIRONMENT: 'development' }),
+        ...video.vars,
         ...vars,
         DATABASE_URL: connectionString,
         DB_WSPROXY: relay.address,
       }),
     ]
-    const appUrl = `http://${HOST}:${appPort}`
-    const webhooksUrl = `http://${HOST}:${webhooksPort}`
     /** @type {Array<ReturnType<typeof startWrangler>>} */
     const workers = []
     // All at once: each may take a few seconds to let workerd go.
@@ -202,12 +218,88 @@ export async function startDevStack({
       embedded,
       dataDir: embedded ? dataDir : null,
       persistTo,
+      hmsUrl: video.hms.url,
+      hms: video.hms,
+      usesFakeHms: video.used,
       crashed: Promise.race([app.crashed, webhooks.crashed]),
       stop,
     }
   } catch (error) {
     await stop()
     throw error
+  }
+}
+
+/**
+ * Starts the fake 100ms and decides whether the app Worker uses it: yes unless HMS_API_BASE (in
+ * `vars`, or in .dev.vars) names something other than the fake's usual address. The fake takes
+ * the credentials .dev.vars has, so the two always agree.
+ * @param {{
+ *   hmsPort: number,
+ *   vars: Record<string, string>,
+ *   webhooksUrl: string,
+ *   log: (line: string) => void,
+ * }} options
+ */
+async function startVideoFake({ hmsPort, vars, webhooksUrl, log }) {
+  const devVars = parseVarsFile(readFileSync(DEV_VARS, 'utf8')).vars
+  /** @param {string} name */
+  const setting = (name) => vars[name] ?? devVars[name] ?? undefined
+  const webhookSecret = setting('HMS_WEBHOOK_SECRET')
+  const options = {
+    accessKey: setting('HMS_ACCESS_KEY'),
+    secret: setting('HMS_SECRET'),
+    templateId: setting('HMS_TEMPLATE_ID'),
+    // The workspace webhook, for rooms created without one of their own.
+    defaultWebhook: {
+      url: `${webhooksUrl}/webhooks/100ms`,
+      headers: webhookSecret ? { 'x-kulti-webhook-secret': webhookSecret } : {},
+    },
+    log: (/** @type {string} */ line) => log(`[100ms] ${line}`),
+  }
+  let hms
+  try {
+    hms = await startFakeHms({ ...options, host: HOST, port: hmsPort })
+  } catch (error) {
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code
+    if (code !== 'EADDRINUSE' || hmsPort === 0) throw error
+    hms = await startFakeHms({ ...options, host: HOST, port: 0 })
+    log(
+      `fake 100ms: port ${hmsPort} is in use, listening on ${hms.port} instead`,
+    )
+  }
+  const base = setting('HMS_API_BASE')
+  const used = !('HMS_API_BASE' in vars) && isUsualFakeAddress(base)
+  if (!used) log(`100ms: HMS_API_BASE=${base} (the fake at ${hms.url} is idle)`)
+  return {
+    hms,
+    used,
+    /** @type {Record<string, string>} */
+    vars: used
+      ? {
+          HMS_API_BASE: hms.url,
+          HMS_ACCESS_KEY: hms.accessKey,
+          HMS_SECRET: hms.secret,
+          HMS_TEMPLATE_ID: hms.templateId,
+          // This stack's webhooks Worker, whatever port it has (the browser tests use others).
+          HMS_WEBHOOK_URL: `${webhooksUrl}/webhooks/100ms`,
+        }
+      : {},
+  }
+}
+
+/** Unset, or the fake's usual address (what .dev.vars.example says). @param {string | undefined} base */
+function isUsualFakeAddress(base) {
+  if (!base) return true
+  try {
+    const url = new URL(base)
+    return (
+      url.protocol === 'http:' &&
+      (url.hostname === HOST || url.hostname === 'localhost') &&
+      url.port === String(FAKE_HMS_PORT)
+    )
+  } catch {
+    return false
   }
 }
 

@@ -4,7 +4,11 @@ import { devVar } from '../support/dev-vars'
 import { webhookSample } from '../support/webhook-samples'
 
 // Real wrangler dev (both Workers, Static Assets, the dev registry) and, when present, real Chromium.
-const e2e = useDevStackAndBrowser({ appPort: 8797, webhooksPort: 8798 })
+const e2e = useDevStackAndBrowser({
+  appPort: 8797,
+  webhooksPort: 8798,
+  hmsPort: 8799,
+})
 
 describe.skipIf(!hasChromium)('the landing page in Chromium', () => {
   test('loads, hydrates without errors or CSP violations, and never leaves 127.0.0.1', async () => {

@@ -20,6 +20,16 @@ import {
 
 const SESSION_SECRET = 'test-session-secret-0123456789abcdef'
 
+// What a production deployment needs for 100ms (never called by these tests).
+const PRODUCTION_HMS = {
+  HMS_API_BASE: 'https://api.100ms.live',
+  HMS_ACCESS_KEY: 'production-access-key-0123456789',
+  HMS_SECRET: 'production-app-secret-0123456789abcdef',
+  HMS_TEMPLATE_ID: '63188115d11d6db790c73c60',
+  HMS_WEBHOOK_URL: 'https://webhooks.kulti.example/webhooks/100ms',
+  HMS_WEBHOOK_SECRET: 'a-production-grade-webhook-secret-0123456789',
+}
+
 let ipCounter = 0
 /** A fresh client address per test, so the per-IP sending limit only bites where it is tested. */
 const freshIp = () => `203.0.113.${++ipCounter}`
@@ -631,6 +641,7 @@ describe('the SMS outbox', () => {
       SESSION_SECRETS: 'a-production-grade-session-secret-0123456789',
       OTP_SECRET: 'a-production-grade-otp-secret-0123456789',
       ...twilio,
+      ...PRODUCTION_HMS,
     })
     try {
       for (const deployment of [development, production]) {

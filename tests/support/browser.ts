@@ -26,7 +26,7 @@ const CHROMIUM_ARGS = [
 ]
 
 export interface DevStackAndBrowser {
-  readonly stack: { appUrl: string; webhooksUrl: string }
+  readonly stack: { appUrl: string; webhooksUrl: string; hmsUrl: string }
   /** Only when Chromium is installed; tests that need it run under `describe.skipIf(!hasChromium)`. */
   readonly browser: Browser
 }
@@ -38,10 +38,13 @@ export interface DevStackAndBrowser {
 export function useDevStackAndBrowser({
   appPort,
   webhooksPort,
+  hmsPort,
   vars = {},
 }: {
   appPort: number
   webhooksPort: number
+  /** The fake 100ms's port (each browser suite its own, so suites never share rooms). */
+  hmsPort: number
   vars?: Record<string, string>
 }): DevStackAndBrowser {
   const state: {
@@ -60,6 +63,7 @@ export function useDevStackAndBrowser({
       dataDir: null,
       appPort,
       webhooksPort,
+      hmsPort,
       seed: false,
       persistTo: state.persistTo,
       log: () => {},

@@ -1,3 +1,4 @@
+import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneWebhookEvents } from './prune-webhook-events'
 import { retryWebhookEvents } from './retry-webhook-events'
@@ -8,4 +9,5 @@ export const jobs: readonly Job[] = [
   pruneWebhookEvents,
   deleteExpiredSignIns,
   retryWebhookEvents,
+  cleanUpLiveSessions,
 ]

@@ -1,0 +1,258 @@
+import {
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/cloudflare'
+import {
+  Form,
+  Link,
+  useActionData,
+  useLoaderData,
+  useRevalidator,
+} from '@remix-run/react'
+import { useEffect } from 'react'
+import { VideoStage } from '../components/session/video-stage'
+import { FormError } from '../components/ui/form-error'
+import { SubmitButton } from '../components/ui/submit-button'
+import {
+  endSession,
+  getRoomView,
+  setHls,
+  setPresenter,
+} from '../models/live-sessions.server'
+import { getDb } from '../utils/context.server'
+import { DomainError } from '../utils/errors'
+import { formAction, formHeaders } from '../utils/forms.server'
+import { requireUser } from '../utils/session.server'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.room.session.title} — Kulti` : 'Session — Kulti' },
+]
+
+export const headers = formHeaders
+
+// Roles and the session's status change under the page (a promotion, the end): it asks again.
+const REFRESH_SECONDS = 10
+
+const ROLE_LABELS = {
+  host: 'Host',
+  presenter: 'Presenter',
+  viewer: 'Viewer',
+} as const
+
+/**
+ * The room. Anyone signed in with the link may enter (the code in the URL is the invitation to a
+ * private session); the role shown and used comes from the database.
+ */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context)
+  const room = await getRoomView(getDb(context), params.roomCode ?? '', user.id)
+  if (!room) throw new Response('Not Found', { status: 404 })
+  // The code is how people share the room; one spelling in the address bar.
+  if (params.roomCode !== room.session.roomCode)
+    throw redirect(`/s/${room.session.roomCode}`)
+  return {
+    room,
+    me: { id: user.id, displayName: user.displayName ?? user.username ?? '' },
+  }
+}
+
+type ActionData = { errors: Record<string, string> }
+
+/** Host controls, as forms that work without JavaScript. */
+export function action(args: ActionFunctionArgs) {
+  return formAction(
+    args,
+    async ({ request, params, context }, form): Promise<ActionData> => {
+      const user = await requireUser(request, context)
+      const db = getDb(context)
+      const room = await getRoomView(db, params.roomCode ?? '', user.id)
+      if (!room)
+        throw new DomainError('not_found', 'There is no such session.', 404)
+      const sessionId = room.session.id
+      const intent = form.get('intent')
+      if (intent === 'end') {
+        await endSession(db, context.hms, user, sessionId)
+      } else if (intent === 'promote' || intent === 'demote') {
+        await setPresenter(db, context.hms, user, sessionId, {
+          userId: String(form.get('userId') ?? ''),
+          action: intent,
+        })
+      } else if (intent === 'hls-start' || intent === 'hls-stop') {
+        await setHls(
+          db,
+          context.hms,
+          user,
+          sessionId,
+          intent === 'hls-start' ? 'start' : 'stop',
+        )
+      } else {
+        throw new DomainError('unknown_intent', 'Unknown form intent.')
+      }
+      throw redirect(`/s/${room.session.roomCode}`)
+    },
+    (_form, errors): ActionData => ({ errors }),
+  )
+}
+
+export default function Room() {
+  const { room, me } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const { session, participants, myRole } = room
+  const live = session.status === 'live'
+  const isHost = myRole === 'host'
+  const revalidator = useRevalidator()
+  useEffect(() => {
+    if (!live) return
+    const timer = setInterval(() => {
+      if (
+        document.visibilityState === 'visible' &&
+        revalidator.state === 'idle'
+      )
+        revalidator.revalidate()
+    }, REFRESH_SECONDS * 1000)
+    return () => clearInterval(timer)
+  }, [live, revalidator])
+  const presenters = participants.filter((p) => p.role !== 'viewer').length
+
+  return (
+    <div className="room">
+      <header className="room-header">
+        <div>
+          <h1>{session.title}</h1>
+          <p className="muted">
+            Hosted by {session.host.displayName ?? 'someone'} · Room code{' '}
+            <strong>{session.roomCode}</strong>
+            {session.isPublic ? '' : ' · Private'}
+          </p>
+        </div>
+        <p className="room-status" role="status">
+          {live ? (
+            <>
+              <span className="live-badge">Live</span> · {session.liveViewers}{' '}
+              {session.liveViewers === 1 ? 'viewer' : 'viewers'}
+            </>
+          ) : (
+            'This session has ended.'
+          )}
+        </p>
+      </header>
+
+      <FormError
+        message={actionData?.errors.form ?? actionData?.errors.userId}
+      />
+
+      <div className="room-layout">
+        <div className="room-main">
+          {live ? (
+            <VideoStage
+              sessionId={session.id}
+              roomCode={session.roomCode}
+              role={myRole}
+              displayName={me.displayName}
+              live={live}
+            />
+          ) : (
+            <section className="card room-ended" aria-label="Session ended">
+              <p>
+                This session has ended. Its recording, when there is one, will
+                be on your recordings page.
+              </p>
+              <Link to="/dashboard" className="button">
+                Back to the dashboard
+              </Link>
+            </section>
+          )}
+
+          <p className="muted">
+            You are in this session as <strong>{ROLE_LABELS[myRole]}</strong>.
+          </p>
+
+          {isHost && live ? (
+            <section
+              className="card host-controls"
+              aria-labelledby="host-heading"
+            >
+              <h2 id="host-heading">Host controls</h2>
+              <div className="host-actions">
+                <Form method="post">
+                  <SubmitButton
+                    intent={
+                      session.hlsStatus === 'off' ? 'hls-start' : 'hls-stop'
+                    }
+                    className="button button-ghost"
+                    pendingLabel="Working…"
+                  >
+                    {session.hlsStatus === 'off'
+                      ? 'Start HLS stream'
+                      : session.hlsStatus === 'starting'
+                        ? 'Stop HLS stream (starting…)'
+                        : 'Stop HLS stream'}
+                  </SubmitButton>
+                </Form>
+                <Form method="post">
+                  <SubmitButton
+                    intent="end"
+                    className="button button-danger"
+                    pendingLabel="Ending…"
+                  >
+                    End session for everyone
+                  </SubmitButton>
+                </Form>
+              </div>
+            </section>
+          ) : null}
+        </div>
+
+        <aside className="room-side">
+          <section className="card" aria-labelledby="people-heading">
+            <h2 id="people-heading">
+              People ({participants.length}) · presenters {presenters}/
+              {session.maxPresenters}
+            </h2>
+            <ul className="participant-list">
+              {participants.map((p) => (
+                <li key={p.userId} className="participant">
+                  <span
+                    className={p.present ? 'presence presence-on' : 'presence'}
+                    aria-hidden="true"
+                  />
+                  <span className="participant-name">
+                    {p.displayName ?? 'Someone'}
+                    {p.userId === me.id ? ' (you)' : ''}
+                  </span>
+                  <span className="participant-role">
+                    {ROLE_LABELS[p.role]}
+                    <span className="visually-hidden">
+                      {p.present ? ', in the room' : ', not in the room'}
+                    </span>
+                  </span>
+                  {isHost && live && p.role !== 'host' ? (
+                    <Form method="post" className="inline-form">
+                      <input type="hidden" name="userId" value={p.userId} />
+                      <SubmitButton
+                        intent={p.role === 'viewer' ? 'promote' : 'demote'}
+                        className="button button-small button-ghost"
+                        pendingLabel="…"
+                      >
+                        {p.role === 'viewer'
+                          ? `Make ${p.displayName ?? 'them'} a presenter`
+                          : `Make ${p.displayName ?? 'them'} a viewer`}
+                      </SubmitButton>
+                    </Form>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          </section>
+          {/* Session chat is its own work (a Durable Object per session); this is its place. */}
+          <section className="card chat-panel" aria-labelledby="chat-heading">
+            <h2 id="chat-heading">Chat</h2>
+            <p className="muted">Chat is coming to live sessions soon.</p>
+          </section>
+        </aside>
+      </div>
+    </div>
+  )
+}
