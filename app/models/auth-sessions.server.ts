@@ -103,30 +103,37 @@ export async function signInWithCode(
   }
 }
 
-/** The signed-in user behind a session id, or null (unknown, expired, or a deleted account). */
+/**
+ * The signed-in user behind a session id, or null (unknown, expired, or a deleted account). One
+ * round trip: the sliding expiry moves forward (at most every few minutes) in a data-modifying CTE
+ * of the same statement that reads the user.
+ */
 export async function getSessionUser(
   db: Db,
   sessionId: string,
 ): Promise<User | null> {
   const id = await storedId(sessionId)
-  // Slide the expiry forward, at most every few minutes.
-  await db
-    .update(authSessions)
-    .set({
-      lastSeenAt: sql`now()`,
-      expiresAt: sql`now() + make_interval(days => ${SESSION_TTL_DAYS})`,
-    })
-    .where(
-      and(
-        eq(authSessions.id, id),
-        gt(authSessions.expiresAt, sql`now()`),
-        lt(
-          authSessions.lastSeenAt,
-          sql`now() - make_interval(mins => ${TOUCH_AFTER_MINUTES})`,
+  const touched = db.$with('touched').as(
+    db
+      .update(authSessions)
+      .set({
+        lastSeenAt: sql`now()`,
+        expiresAt: sql`now() + make_interval(days => ${SESSION_TTL_DAYS})`,
+      })
+      .where(
+        and(
+          eq(authSessions.id, id),
+          gt(authSessions.expiresAt, sql`now()`),
+          lt(
+            authSessions.lastSeenAt,
+            sql`now() - make_interval(mins => ${TOUCH_AFTER_MINUTES})`,
+          ),
         ),
-      ),
-    )
+      )
+      .returning({ id: authSessions.id }),
+  )
   const [row] = await db
+    .with(touched)
     .select({ user: users })
     .from(authSessions)
     .innerJoin(users, eq(users.id, authSessions.userId))
