@@ -11,11 +11,8 @@ export default {
   serverMinify: true,
   serverModuleFormat: 'esm',
   serverPlatform: 'neutral',
-  // The 100ms SDK reads process.env in the browser.
-  browserNodeBuiltinsPolyfill: {
-    modules: { process: true },
-    globals: { process: true },
-  },
+  // No Node polyfills in the browser: the one `process.env` read the 100ms SDK makes is met in the
+  // room's own chunk (webrtc-room.client.tsx), so other pages do not carry a polyfill.
   future: {
     v3_fetcherPersist: true,
     v3_relativeSplatPath: true,

@@ -24,11 +24,11 @@ import {
 const bin = (name) => path.join(ROOT, 'node_modules/.bin', name)
 const failures = []
 
-// Browser-only video code (ADR 012, DESIGN.md "Known traps"): strings that survive minification and
+// Browser-only video code (DESIGN.md, "Known traps"): strings that survive minification and
 // appear nowhere else. The package names catch an import left external (the Remix server build).
 const BROWSER_ONLY = [
   {
-    name: 'the 100ms SDK',
+    name: '100ms SDK',
     packages: ['@100mslive/react-sdk', '@100mslive/hms-video-store'],
     markers: ['prod-init.100ms.live', 'HMSui-components', '@100mslive/'],
   },

@@ -15,7 +15,7 @@ if (!hasChromium) {
 }
 
 // This machine has no network: without these flags Chromium keeps trying to reach Google's hosts.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -40,12 +40,15 @@ export function useDevStackAndBrowser({
   webhooksPort,
   hmsPort,
   vars = {},
+  launchBrowser = true,
 }: {
   appPort: number
   webhooksPort: number
   /** The fake 100ms's port (each browser suite its own, so suites never share rooms). */
   hmsPort: number
   vars?: Record<string, string>
+  /** False for a suite that starts Chromium its own way (the Lighthouse one). */
+  launchBrowser?: boolean
 }): DevStackAndBrowser {
   const state: {
     stack?: Awaited<ReturnType<typeof startDevStack>>
@@ -69,7 +72,7 @@ export function useDevStackAndBrowser({
       log: () => {},
       vars,
     })
-    if (hasChromium)
+    if (hasChromium && launchBrowser)
       state.browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: CHROMIUM_ARGS,

@@ -16,8 +16,8 @@ const MAX_RELOADS = 3
 const RELOAD_DELAY_MS = 2_000
 
 /**
- * Plays the session's HLS stream: natively where the browser can (Safari, iOS), otherwise with
- * hls.js, downloaded only then.
+ * Plays the session’s HLS stream: natively where the browser can (Safari, iOS, recent Chrome),
+ * otherwise with hls.js, downloaded only then.
  */
 export default function HlsPlayer({
   url,

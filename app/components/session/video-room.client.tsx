@@ -107,8 +107,10 @@ async function requestGrant(
   if (!error) {
     return {
       status: 'failed',
-      message: `the server answered with an error (${response.status}).`,
-      canRetry: true,
+      message: response.ok
+        ? 'the server sent an answer this page does not understand. Reload the page to try again.'
+        : `the server answered with an error (${response.status}).`,
+      canRetry: !response.ok,
     }
   }
   return {

@@ -24,12 +24,13 @@ import {
   useAutoplayError,
   useDevices,
   useHMSActions,
-  useHMSNotifications,
   useHMSStore,
+  useHMSVanillaNotifications,
   useHMSVanillaStore,
 } from '@100mslive/react-sdk'
 import type {
   HMSConfig,
+  HMSNotificationInCallback,
   HMSPeer,
   HMSScreenShareConfig,
 } from '@100mslive/react-sdk'
@@ -48,8 +49,8 @@ const MAX_TILES = 6
 /** People listed in the call strip; a big audience is summarised after that. */
 const MAX_LISTED_PEOPLE = 24
 /**
- * Past this, a person is better served by a message and a button. Offline, the SDK logs a failed
- * join but leaves join() pending, so this is also how that failure surfaces.
+ * Past this, a person is better served by a message and a button than by a spinner (the SDK can
+ * leave join() pending after a failed connection).
  */
 const CONNECT_TIMEOUT_MS = 20_000
 const COULD_NOT_CONNECT = 'could not connect to the video service.'
@@ -145,10 +146,13 @@ function Call({ token, role, displayName, onRetry }: WebRtcRoomProps) {
     setEnding((current) =>
       current ? current : { kind: 'failed', message: describeFailure(error) },
     )
-  // Leaving a room that never connected only makes the SDK log a warning.
+  // Once per room, and not for a room that never connected (the SDK only logs a warning then).
+  const leftRef = useRef(false)
   const leaveIfStarted = () => {
-    if (store.getState(selectRoomState) !== HMSRoomState.Disconnected)
-      void actions.leave()
+    if (leftRef.current) return
+    if (store.getState(selectRoomState) === HMSRoomState.Disconnected) return
+    leftRef.current = true
+    void actions.leave()
   }
 
   useEffect(() => {
@@ -162,12 +166,18 @@ function Call({ token, role, displayName, onRetry }: WebRtcRoomProps) {
         userName: nameRef.current,
         authToken: token,
         rememberDeviceSelection: true,
-        // Viewers publish nothing; presenters choose in the preview, which join() remembers.
-        settings: publishes
-          ? undefined
-          : { isAudioMuted: true, isVideoMuted: true },
       }
-      const start = publishes ? actions.preview(config) : actions.join(config)
+      // Everyone connects through preview(), which reports an unreachable 100ms at once (join()
+      // alone may not). Presenters then choose their devices; viewers, who publish nothing, join
+      // on the connection the preview opened.
+      const start = publishes
+        ? actions.preview(config)
+        : actions
+            .preview({
+              ...config,
+              settings: { isAudioMuted: true, isVideoMuted: true },
+            })
+            .then(() => (active ? actions.join(config) : undefined))
       within(start, CONNECT_TIMEOUT_MS).catch((error: unknown) => {
         if (!active) return
         fail(error)
@@ -179,12 +189,15 @@ function Call({ token, role, displayName, onRetry }: WebRtcRoomProps) {
       clearTimeout(timer)
       if (started) leaveIfStarted()
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- one connection per mounted room
+    // One connection per mounted room: the parent remounts this component for a new token.
   }, [actions, token, publishes])
 
-  const notification = useHMSNotifications(WATCHED_NOTIFICATIONS)
-  useEffect(() => {
-    if (!notification) return
+  // Subscribed rather than read from useHMSNotifications, which keeps only the latest one: an
+  // error and a reconnect in the same tick must both count.
+  const notifications = useHMSVanillaNotifications()
+  const onNotification = (
+    notification: HMSNotificationInCallback<typeof WATCHED_NOTIFICATIONS>,
+  ) => {
     switch (notification.type) {
       case HMSNotificationTypes.ERROR: {
         const error = notification.data
@@ -221,7 +234,17 @@ function Call({ token, role, displayName, onRetry }: WebRtcRoomProps) {
         setReconnecting(false)
         break
     }
-  }, [notification])
+  }
+  const onNotificationRef = useRef(onNotification)
+  onNotificationRef.current = onNotification
+  useEffect(
+    () =>
+      notifications?.onNotification(
+        (notification) => onNotificationRef.current(notification),
+        WATCHED_NOTIFICATIONS,
+      ),
+    [notifications],
+  )
 
   const join = () => {
     setJoining(true)
@@ -240,7 +263,7 @@ function Call({ token, role, displayName, onRetry }: WebRtcRoomProps) {
 
   const leave = () => {
     setEnding({ kind: 'left' })
-    void actions.leave()
+    leaveIfStarted()
   }
 
   if (ending) return <CallEnded ending={ending} onRetry={onRetry} />
@@ -629,8 +652,15 @@ function DeviceSettings() {
     { type: DeviceType.videoInput, label: 'Camera' },
     { type: DeviceType.audioOutput, label: 'Speakers' },
   ]
+  const none = selects.every(({ type }) => !allDevices[type]?.length)
   return (
     <div className="video-devices">
+      {none ? (
+        <p className="muted">
+          No camera or microphone found. Connect one, or allow this site to use
+          them in your browser’s settings.
+        </p>
+      ) : null}
       {selects.map(({ type, label }) => (
         <DeviceSelect
           key={type}
