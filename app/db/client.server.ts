@@ -8,11 +8,11 @@ export type Db = NeonDatabase<typeof schema>
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 /** The rows of a raw SQL query (for what the query builder cannot say in one round trip). */
-export async function queryRows<T extends Record<string, unknown>>(
+export async function queryRows<T extends object>(
   db: Db | Tx,
   query: SQL,
 ): Promise<T[]> {
-  return (await db.execute<T>(query)).rows as T[]
+  return (await db.execute(query)).rows as unknown as T[]
 }
 
 export interface DatabaseConfig {

@@ -27,6 +27,9 @@ export const users = pgTable(
     bio: text('bio').notNull().default(''),
     avatarUrl: text('avatar_url'),
     credits: integer('credits').notNull().default(0),
+    // The position of the user's latest ledger row: each change takes the next one, so two
+    // writers can never both extend the chain (credit_transactions is unique on user_id, seq).
+    creditSeq: integer('credit_seq').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true })
       .notNull()
       .defaultNow(),
@@ -180,6 +183,8 @@ export const liveSessions = pgTable(
       .notNull()
       .defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
+    // A host's boost (500 credits) features the session until then; boosted sessions list first.
+    boostedUntil: timestamp('boosted_until', { withTimezone: true }),
     // When the 100ms room was ended and disabled; null on an ended session = still to do (job).
     roomClosedAt: timestamp('room_closed_at', { withTimezone: true }),
   },
@@ -304,3 +309,81 @@ export const sessionSettlements = pgTable('session_settlements', {
     .notNull()
     .defaultNow(),
 })
+
+export const CREDIT_TYPES = [
+  'settlement_viewer',
+  'settlement_presenter',
+  'settlement_host',
+  'bonus_welcome',
+  'milestone',
+  'tip_sent',
+  'tip_received',
+  'boost',
+  'admin_adjustment',
+] as const
+
+/**
+ * The ledger (SPEC §3): append-only, one row per change of one user's balance, numbered per user
+ * (`seq`), with the balance after it. The database holds the invariants: a balance never below 0,
+ * one row per (user, idempotency key) so no event is paid twice, one row per (user, seq) so the
+ * chain cannot fork. `users.credits` is the running balance, changed in the same transaction.
+ */
+export const creditTransactions = pgTable(
+  'credit_transactions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    seq: integer('seq').notNull(),
+    amount: integer('amount').notNull(),
+    balanceAfter: integer('balance_after').notNull(),
+    type: text('type', { enum: CREDIT_TYPES }).notNull(),
+    sessionId: uuid('session_id').references(() => liveSessions.id),
+    counterpartyId: uuid('counterparty_id').references(() => users.id),
+    idempotencyKey: text('idempotency_key').notNull(),
+    metadata: jsonb('metadata').notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('credit_transactions_user_seq_key').on(t.userId, t.seq),
+    uniqueIndex('credit_transactions_user_key_key').on(
+      t.userId,
+      t.idempotencyKey,
+    ),
+    index('credit_transactions_user_created_idx').on(t.userId, t.createdAt),
+    index('credit_transactions_created_idx').on(t.createdAt),
+    check('credit_transactions_amount_nonzero', sql`${t.amount} <> 0`),
+    check(
+      'credit_transactions_balance_non_negative',
+      sql`${t.balanceAfter} >= 0`,
+    ),
+    check('credit_transactions_seq_positive', sql`${t.seq} > 0`),
+    check(
+      'credit_transactions_type_values',
+      sql`${t.type} in ('settlement_viewer', 'settlement_presenter', 'settlement_host', 'bonus_welcome', 'milestone', 'tip_sent', 'tip_received', 'boost', 'admin_adjustment')`,
+    ),
+  ],
+)
+
+/**
+ * The first answer to a request sent with an `Idempotency-Key` (tips, boosts): a retry with the same
+ * key gets it again instead of paying again. Written in the transaction that paid.
+ */
+export const idempotentResponses = pgTable(
+  'idempotent_responses',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    key: text('key').notNull(),
+    status: integer('status').notNull(),
+    body: jsonb('body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+)

@@ -153,6 +153,7 @@ export async function getSessionByCode(
 /** The session as anyone may see it: no 100ms ids. */
 export interface PublicSession {
   id: string
+  isBoosted: boolean
   roomCode: string
   title: string
   description: string
@@ -323,7 +324,9 @@ export async function setPresenter(
     if (!session || session.hostId !== actor.id) throw notHost()
     if (session.status !== 'live')
       throw new DomainError('session_ended', 'This session has ended.', 410)
-    const current = await getParticipantRole(tx, sessionId, userId)
+    const current = isUuid(userId)
+      ? await getParticipantRole(tx, sessionId, userId)
+      : null
     if (!current)
       throw new DomainError(
         'not_a_participant',
@@ -601,7 +604,7 @@ export async function listLiveSessions(
     sql`
     ${PUBLIC_SESSION_SELECT}
     where s.status = 'live' and s.is_public
-    order by live_viewers desc, s.created_at desc, s.id
+    order by coalesce(s.boosted_until > now(), false) desc, live_viewers desc, s.created_at desc, s.id
     limit ${limit + 1} offset ${offset}`,
   )
   return {
@@ -612,6 +615,7 @@ export async function listLiveSessions(
 
 type PublicSessionRow = {
   id: string
+  is_boosted: boolean
   room_code: string
   title: string
   description: string
@@ -627,6 +631,7 @@ type PublicSessionRow = {
 
 const PUBLIC_SESSION_SELECT = sql`
   select s.id, s.room_code, s.title, s.description, s.is_public, s.max_presenters, s.status,
+    coalesce(s.boosted_until > now(), false) as is_boosted,
     u.username as host_username, u.display_name as host_display_name,
     (select count(*)::int from peer_intervals p
      where p.session_id = s.id and p.left_at is null and p.joined_at is not null
@@ -637,6 +642,7 @@ const PUBLIC_SESSION_SELECT = sql`
 function toPublicSession(row: PublicSessionRow): PublicSession {
   return {
     id: row.id,
+    isBoosted: row.is_boosted,
     roomCode: row.room_code,
     title: row.title,
     description: row.description,
@@ -664,8 +670,8 @@ export async function getPublicSession(
 }
 
 /**
- * Everything /dashboard shows, in one round trip: live public sessions (most watched first) and the
- * sessions `userId` hosts (live ones, then the 10 most recent ended).
+ * Everything /dashboard shows, in one round trip: live public sessions (most watched first) and
+ * the 10 most recent sessions `userId` hosted, live ones first.
  */
 export async function dashboardSessions(
   db: Db,
@@ -681,7 +687,8 @@ export async function dashboardSessions(
       (select json_agg(l) from (
         ${PUBLIC_SESSION_SELECT}
         where s.status = 'live' and s.is_public
-        order by live_viewers desc, s.created_at desc limit 24) l) as live,
+        order by coalesce(s.boosted_until > now(), false) desc, live_viewers desc,
+          s.created_at desc limit 24) l) as live,
       (select json_agg(m) from (
         ${PUBLIC_SESSION_SELECT}
         where s.host_id = ${userId}

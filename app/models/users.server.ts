@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/errors'
 import { authSessions, otpCodes, smsOutbox, users } from '../db/schema'
 import type { ProfilePatch } from '../utils/validation'
 import { DomainError } from '../utils/errors'
+import { payWelcomeBonus } from './credits.server'
 import { endHostedSessions } from './live-sessions.server'
 
 export type User = typeof users.$inferSelect
@@ -126,7 +127,13 @@ export async function updateProfile(
         .set({ ...changes, updatedAt: sql`now()` })
         .where(eq(users.id, userId))
         .returning()
-      return { user: updated!, completedProfile: needsProfile(current) }
+      const completedProfile = needsProfile(current)
+      // SPEC §3: 100 credits when a new account completes its profile, once (the key sees to it).
+      if (completedProfile) await payWelcomeBonus(tx, userId)
+      const [paid] = completedProfile
+        ? await tx.select().from(users).where(eq(users.id, userId))
+        : [updated]
+      return { user: paid!, completedProfile }
     })
   } catch (error) {
     if (isUniqueViolation(error, 'users_username_lower_key')) {

@@ -146,3 +146,18 @@ class ForbiddenKeyError extends Error {
     super(key)
   }
 }
+
+/**
+ * The `Idempotency-Key` header (tips, boosts): 1–100 visible characters, or null when absent. A
+ * malformed key is refused rather than ignored, so a client never pays twice by mistake.
+ */
+export function idempotencyKey(request: Request): string | null {
+  const key = request.headers.get('Idempotency-Key')
+  if (key === null) return null
+  if (!/^[\x21-\x7e]{1,100}$/.test(key))
+    throw new DomainError(
+      'invalid_idempotency_key',
+      'The Idempotency-Key header must be 1 to 100 visible ASCII characters.',
+    )
+  return key
+}

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { CREDIT_TYPES } from '../db/schema'
 
 /**
  * RFC 3339 timestamps as 100ms sends them: UTC `Z`, 0–9 fractional digits. JavaScript's Date keeps
@@ -147,3 +148,27 @@ export const RoomCode = z
     /^[A-Z]{3,8}-[A-Z2-9]{4}$/,
     'That is not a room code (like VIBE-2K4F).',
   )
+
+/** A tip (SPEC §3): whole credits from 1 to 10,000, to someone else, with an optional short note. */
+export const TipInput = z.object({
+  recipientId: z.uuid({ error: 'Choose who to tip.' }),
+  amount: z
+    .number({ error: 'Tip a whole number of credits from 1 to 10,000.' })
+    .int('Tip a whole number of credits from 1 to 10,000.')
+    .min(1, 'Tip at least 1 credit.')
+    .max(10_000, 'Tips are at most 10,000 credits.'),
+  message: z
+    .string()
+    .trim()
+    .max(140, 'Messages are at most 140 characters.')
+    .optional()
+    .transform((value) => value || undefined),
+  sessionId: z.uuid({ error: 'must be a session id' }).optional(),
+})
+export type TipInput = z.infer<typeof TipInput>
+
+export const TransactionsQuery = z.object({
+  type: z.enum(CREDIT_TYPES, { error: 'is not a transaction type' }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.coerce.number().int().positive().optional(),
+})
