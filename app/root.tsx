@@ -104,6 +104,9 @@ function SiteHeader({ user }: { user: HeaderUser | null }) {
                 <Link to="/dashboard" className="nav-link nav-user">
                   {user.displayName}
                 </Link>
+                <Link to="/credits" className="nav-link">
+                  Credits
+                </Link>
                 <Link to="/settings" className="nav-link">
                   Settings
                 </Link>

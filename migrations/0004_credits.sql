@@ -19,6 +19,7 @@ CREATE TABLE "credit_transactions" (
 CREATE TABLE "idempotent_responses" (
 	"user_id" uuid NOT NULL,
 	"key" text NOT NULL,
+	"fingerprint" text NOT NULL,
 	"status" integer NOT NULL,
 	"body" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

@@ -379,6 +379,8 @@ export const idempotentResponses = pgTable(
       .notNull()
       .references(() => users.id),
     key: text('key').notNull(),
+    // The request the key was first used for; the same key with another request is refused.
+    fingerprint: text('fingerprint').notNull(),
     status: integer('status').notNull(),
     body: jsonb('body').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true })

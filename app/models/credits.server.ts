@@ -271,13 +271,16 @@ async function once<T>(
   db: Db,
   userId: string,
   key: string | null,
+  request: unknown,
   pay: (tx: Tx) => Promise<IdempotentAnswer<T>>,
 ): Promise<IdempotentAnswer<T>> {
+  // The same key with a different request is a client bug: refuse it rather than replay blindly.
+  const fingerprint = JSON.stringify(request)
   return db.transaction(async (tx) => {
     if (key) {
       const claimed = await tx
         .insert(idempotentResponses)
-        .values({ userId, key, status: 0, body: {} })
+        .values({ userId, key, fingerprint, status: 0, body: {} })
         .onConflictDoNothing()
         .returning({ key: idempotentResponses.key })
       if (claimed.length === 0) {
@@ -289,6 +292,12 @@ async function once<T>(
               eq(idempotentResponses.userId, userId),
               eq(idempotentResponses.key, key),
             ),
+          )
+        if (stored!.fingerprint !== fingerprint)
+          throw new DomainError(
+            'idempotency_key_reused',
+            'This Idempotency-Key was already used for a different request. Use a new key.',
+            422,
           )
         return { status: stored!.status, body: stored!.body as T }
       }
@@ -344,6 +353,7 @@ export async function tip(
     db,
     sender.id,
     idempotencyKey && `tip:${idempotencyKey}`,
+    input,
     async (tx) => {
       const present = await lockUsers(tx, [sender.id, input.recipientId])
       if (!present.has(input.recipientId))
@@ -428,6 +438,7 @@ export async function boostSession(
     db,
     host.id,
     idempotencyKey && `boost:${idempotencyKey}`,
+    { sessionId },
     async (tx) => {
       const [session] = await queryRows<{
         host_id: string
@@ -624,7 +635,9 @@ export async function dailyTotals(
           (now() at time zone 'utc')::date - ${days - 1}::int,
           (now() at time zone 'utc')::date, interval '1 day') as d(day)
         left join credit_transactions t
-          on t.user_id = ${userId} and (t.created_at at time zone 'utc')::date = d.day
+          on t.user_id = ${userId}
+          and t.created_at >= ((now() at time zone 'utc')::date - ${days - 1}::int) at time zone 'utc'
+          and (t.created_at at time zone 'utc')::date = d.day
         group by d.day order by d.day`,
   )
 }
@@ -649,6 +662,29 @@ export async function leaderboard(
           ${period === '7d' ? sql`and t.created_at > now() - interval '7 days'` : sql``}
         group by u.id order by earned desc, u.username limit ${limit}`,
   )
+}
+
+// Every /credits view and leaderboard poll asks the same question: an isolate answers it from
+// memory for a few seconds (DESIGN "Scale") instead of aggregating the ledger each time.
+const LEADERBOARD_CACHE_MS = 10_000
+const leaderboardCache = new Map<
+  string,
+  { expiresAt: number; leaders: LeaderboardEntry[] }
+>()
+
+/** `leaderboard`, computed at most once every LEADERBOARD_CACHE_MS per isolate and period. */
+export async function cachedLeaderboard(
+  db: Db,
+  period: 'all' | '7d',
+): Promise<LeaderboardEntry[]> {
+  const hit = leaderboardCache.get(period)
+  if (hit && hit.expiresAt > Date.now()) return hit.leaders
+  const leaders = await leaderboard(db, period)
+  leaderboardCache.set(period, {
+    expiresAt: Date.now() + LEADERBOARD_CACHE_MS,
+    leaders,
+  })
+  return leaders
 }
 
 export interface MilestoneProgress {

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { leaderboard } from '../models/credits.server'
+import { cachedLeaderboard } from '../models/credits.server'
 import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
 import { validate } from '../utils/request.server'
@@ -15,6 +15,9 @@ export const { loader, action } = apiRoute({
       Object.fromEntries(new URL(request.url).searchParams),
       'The query needs fixing.',
     )
-    return json({ period, leaders: await leaderboard(getDb(context), period) })
+    return json({
+      period,
+      leaders: await cachedLeaderboard(getDb(context), period),
+    })
   },
 })

@@ -120,10 +120,12 @@ export default function Dashboard() {
             <p className="muted">No bio yet.</p>
           )}
           <p className="credits">
-            <span className="credits-amount">
-              {me.credits.toLocaleString('en')}
-            </span>{' '}
-            credits
+            <Link to="/credits" className="credits-link">
+              <span className="credits-amount">
+                {me.credits.toLocaleString('en')}
+              </span>{' '}
+              credits
+            </Link>
           </p>
           <div className="card-actions">
             <Link

@@ -12,9 +12,11 @@ import {
   useRevalidator,
 } from '@remix-run/react'
 import { useEffect } from 'react'
+import { TipForm, type TipFormResult } from '../components/credits/tip-form'
 import { VideoStage } from '../components/session/video-stage'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
+import { tip } from '../models/credits.server'
 import {
   endSession,
   getRoomView,
@@ -23,7 +25,12 @@ import {
 } from '../models/live-sessions.server'
 import { getDb } from '../utils/context.server'
 import { DomainError } from '../utils/errors'
-import { formAction, formHeaders } from '../utils/forms.server'
+import {
+  formAction,
+  formHeaders,
+  parseForm,
+  TipForm as TipFormSchema,
+} from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -55,10 +62,17 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     room,
     me: { id: user.id, displayName: user.displayName ?? user.username ?? '' },
+    // The tip form's idempotency key, fresh per render: a double submit pays the host once.
+    tipping:
+      room.myRole === 'host'
+        ? null
+        : { balance: user.credits, key: crypto.randomUUID() },
   }
 }
 
-type ActionData = { errors: Record<string, string> }
+type ActionData =
+  | ({ intent: 'tip' } & TipFormResult)
+  | { intent: 'control'; errors: Record<string, string> }
 
 /** Host controls, as forms that work without JavaScript. */
 export function action(args: ActionFunctionArgs) {
@@ -79,6 +93,26 @@ export function action(args: ActionFunctionArgs) {
           userId: String(form.get('userId') ?? ''),
           action: intent,
         })
+      } else if (intent === 'tip') {
+        // Anyone in the room tips its host, in this session; both come from the database.
+        const input = parseForm(TipFormSchema, Object.fromEntries(form))
+        await context.limiter.check('tip', user.id)
+        const { body } = await tip(
+          db,
+          user,
+          {
+            recipientId: room.session.hostId,
+            amount: input.amount,
+            message: input.message,
+            sessionId,
+          },
+          input.idempotencyKey,
+        )
+        return {
+          intent,
+          tipped: { amount: body.tip.amount, balance: body.balance },
+          errors: {},
+        }
       } else if (intent === 'hls-start' || intent === 'hls-stop') {
         await setHls(
           db,
@@ -92,13 +126,25 @@ export function action(args: ActionFunctionArgs) {
       }
       throw redirect(`/s/${room.session.roomCode}`)
     },
-    (_form, errors): ActionData => ({ errors }),
+    (form, errors): ActionData =>
+      form.get('intent') === 'tip'
+        ? {
+            intent: 'tip',
+            values: {
+              amount: String(form.get('amount') ?? ''),
+              message: String(form.get('message') ?? ''),
+            },
+            errors,
+          }
+        : { intent: 'control', errors },
   )
 }
 
 export default function Room() {
-  const { room, me } = useLoaderData<typeof loader>()
+  const { room, me, tipping } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
+  const tipResult = actionData?.intent === 'tip' ? actionData : undefined
+  const controlErrors = actionData?.intent === 'tip' ? undefined : actionData
   const { session, participants, myRole } = room
   const live = session.status === 'live'
   const isHost = myRole === 'host'
@@ -140,7 +186,7 @@ export default function Room() {
       </header>
 
       <FormError
-        message={actionData?.errors.form ?? actionData?.errors.userId}
+        message={controlErrors?.errors.form ?? controlErrors?.errors.userId}
       />
 
       <div className="room-layout">
@@ -246,6 +292,14 @@ export default function Room() {
               ))}
             </ul>
           </section>
+          {tipping ? (
+            <TipForm
+              recipientName={session.host.displayName ?? 'the host'}
+              idempotencyKey={tipping.key}
+              balance={tipping.balance}
+              result={tipResult}
+            />
+          ) : null}
           {/* Session chat is its own work (a Durable Object per session); this is its place. */}
           <section className="card chat-panel" aria-labelledby="chat-heading">
             <h2 id="chat-heading">Chat</h2>

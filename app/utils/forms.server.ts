@@ -21,6 +21,8 @@ import {
   Phone,
   SessionDescription,
   SessionTitle,
+  TipInput,
+  TransactionsQuery,
   Username,
 } from './validation'
 
@@ -49,6 +51,30 @@ export const CreateSessionForm = z.object({
     .transform((value) => value === 'on' || value === 'true'),
   maxPresenters: MaxPresenters,
 })
+
+/**
+ * A tip from a page (the profile, the room): the amount as typed, an optional message, and the
+ * idempotency key the page rendered into a hidden field, so a double submit pays once. Who is
+ * tipped, and in which session, the action decides from the page, never from the form.
+ */
+export const TipForm = z.object({
+  amount: z
+    .string({ error: 'Tip a whole number of credits from 1 to 10,000.' })
+    .trim()
+    .regex(/^\d{1,9}$/, 'Tip a whole number of credits from 1 to 10,000.')
+    .transform(Number)
+    .pipe(TipInput.shape.amount),
+  message: TipInput.shape.message,
+  idempotencyKey: z
+    .string({ error: 'This form is out of date: reload the page.' })
+    .regex(
+      /^[\x21-\x7e]{1,100}$/,
+      'This form is out of date: reload the page.',
+    ),
+})
+
+/** The history filter on /credits (a GET form): `?type&cursor&limit`, as the JSON API reads them. */
+export const CreditHistoryQuery = TransactionsQuery
 
 export type FieldErrors = Record<string, string>
 
