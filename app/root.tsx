@@ -107,6 +107,9 @@ function SiteHeader({ user }: { user: HeaderUser | null }) {
                 <Link to="/credits" className="nav-link">
                   Credits
                 </Link>
+                <Link to="/recordings" className="nav-link">
+                  Recordings
+                </Link>
                 <Link to="/settings" className="nav-link">
                   Settings
                 </Link>

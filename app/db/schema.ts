@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   boolean,
   check,
   index,
@@ -388,4 +389,79 @@ export const idempotentResponses = pgTable(
       .defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
+)
+
+export const RECORDING_STATUSES = [
+  'recording',
+  'processing',
+  'completed',
+  'failed',
+] as const
+
+/**
+ * A recording of a session (SPEC §4): written first (status `recording`) when the host starts one,
+ * then moved forward only by 100ms's webhooks and the reconciliation job: recording → processing →
+ * completed | failed. The partial unique index is the "one active recording per session" rule, so
+ * two concurrent starts cannot both succeed. `applied_*` is the ordering key (status rank, event
+ * time, event type) of the last event whose values won, so a late or older event only fills what is
+ * still empty. Playback URLs are never stored: they are presigned on request from the asset id.
+ */
+export const recordings = pgTable(
+  'recordings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: RECORDING_STATUSES })
+      .notNull()
+      .default('recording'),
+    // 100ms's ids: the recording (REST id = `job_id`/`recording_id` in webhooks), its session
+    // and beam, and the asset that holds the file; null until 100ms has told us.
+    hmsRecordingId: text('hms_recording_id'),
+    hmsSessionId: text('hms_session_id'),
+    hmsBeamId: text('hms_beam_id'),
+    hmsAssetId: text('hms_asset_id'),
+    assetPath: text('asset_path'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    stoppedAt: timestamp('stopped_at', { withTimezone: true }),
+    durationSeconds: integer('duration_seconds'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    width: integer('width'),
+    height: integer('height'),
+    format: text('format', { enum: ['mp4', 'hls'] }),
+    failureReason: text('failure_reason'),
+    appliedRank: integer('applied_rank').notNull().default(0),
+    appliedEventAt: timestamp('applied_event_at', { withTimezone: true }),
+    appliedEventType: text('applied_event_type'),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+    // Server time of the last change: the reconciliation job looks at rows quiet for 2 hours.
+    updatedAt: timestamp('updated_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('recordings_one_active_per_session')
+      .on(t.sessionId)
+      .where(sql`${t.status} = 'recording'`),
+    uniqueIndex('recordings_hms_recording_id_key').on(t.hmsRecordingId),
+    index('recordings_session_id_idx').on(t.sessionId, t.createdAt),
+    index('recordings_unsettled_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.status} in ('recording', 'processing')`),
+    check(
+      'recordings_status_values',
+      sql`${t.status} in ('recording', 'processing', 'completed', 'failed')`,
+    ),
+    check(
+      'recordings_format_values',
+      sql`${t.format} is null or ${t.format} in ('mp4', 'hls')`,
+    ),
+    check(
+      'recordings_non_negative',
+      sql`coalesce(${t.durationSeconds}, 0) >= 0 and coalesce(${t.sizeBytes}, 0) >= 0`,
+    ),
+  ],
 )

@@ -43,8 +43,10 @@ export type CreditOutcome =
 
 /**
  * Locks the rows of `userIds` in one order (by id), so transactions that touch several users (a
- * tip, a settlement) never wait on each other in a cycle. Returns the ids that exist and are not
- * deleted.
+ * tip, a settlement) never wait on each other in a cycle. NO KEY UPDATE, not UPDATE: the balance
+ * changes, the id never does, so the key-share locks that inserting rows which reference a user
+ * takes (a ledger row, an idempotency record) do not conflict with it and cannot deadlock.
+ * Returns the ids that exist and are not deleted.
  */
 export async function lockUsers(
   tx: Tx,
@@ -54,7 +56,7 @@ export async function lockUsers(
   const rows = await queryRows<{ id: string }>(
     tx,
     sql`select id from users where id in ${[...new Set(userIds)]}
-        and deleted_at is null order by id for update`,
+        and deleted_at is null order by id for no key update`,
   )
   return new Set(rows.map((r) => r.id))
 }
@@ -317,6 +319,29 @@ async function once<T>(
   })
 }
 
+/**
+ * Whether a tip (or boost) with this Idempotency-Key was already answered: a retry of a paid request
+ * is answered again even after its limiter budget is spent, since it pays nothing.
+ */
+export async function wasAnswered(
+  db: Db,
+  userId: string,
+  scope: 'tip' | 'boost',
+  key: string | null,
+): Promise<boolean> {
+  if (!key) return false
+  const [row] = await db
+    .select({ status: idempotentResponses.status })
+    .from(idempotentResponses)
+    .where(
+      and(
+        eq(idempotentResponses.userId, userId),
+        eq(idempotentResponses.key, `${scope}:${key}`),
+      ),
+    )
+  return row !== undefined && row.status !== 0
+}
+
 export interface TipInput {
   recipientId: string
   amount: number
@@ -452,7 +477,7 @@ export async function boostSession(
             coalesce(boosted_until > now(), false) as active,
             (select count(*)::int from credit_transactions
              where session_id = ${sessionId} and type = 'boost') as boosts
-          from live_sessions where id = ${sessionId} for update`,
+          from live_sessions where id = ${sessionId} for no key update`,
       )
       if (!session)
         throw new DomainError('not_found', 'There is no such session.', 404)

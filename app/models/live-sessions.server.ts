@@ -432,7 +432,9 @@ async function lockSession(tx: Tx, sessionId: string) {
     .select()
     .from(liveSessions)
     .where(eq(liveSessions.id, sessionId))
-    .for('update')
+    // NO KEY UPDATE: the session's status and counters change, never its id, so rows that merely
+    // reference it (a tip's ledger row, a participant) are not blocked and cannot deadlock with us.
+    .for('no key update')
   return session ?? null
 }
 
@@ -497,7 +499,7 @@ export async function endHostedSessions(tx: Tx, userId: string): Promise<void> {
     .where(
       and(eq(liveSessions.hostId, userId), eq(liveSessions.status, 'live')),
     )
-    .for('update')
+    .for('no key update')
   for (const { id } of hosted) await endSessionInTransaction(tx, id)
 }
 

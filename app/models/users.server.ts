@@ -6,6 +6,7 @@ import type { ProfilePatch } from '../utils/validation'
 import { DomainError } from '../utils/errors'
 import { payWelcomeBonus } from './credits.server'
 import { endHostedSessions } from './live-sessions.server'
+import { deleteHostedRecordings } from './recordings.server'
 
 export type User = typeof users.$inferSelect
 type Queryable = Db | Tx
@@ -151,7 +152,7 @@ async function lockUser(tx: Tx, userId: string): Promise<User | null> {
     .select()
     .from(users)
     .where(and(eq(users.id, userId), isNull(users.deletedAt)))
-    .for('update')
+    .for('no key update')
   return user ?? null
 }
 
@@ -192,6 +193,8 @@ export async function deleteAccount(
 async function removePersonalData(tx: Tx, user: User): Promise<void> {
   // Their live sessions end (and settle) with the account; the job closes the 100ms rooms.
   await endHostedSessions(tx, user.id)
+  // Recordings of their sessions show them and the people they invited: they go too.
+  await deleteHostedRecordings(tx, user.id)
   if (user.phone) {
     await tx.delete(otpCodes).where(eq(otpCodes.phone, user.phone))
     // Development's outbox keeps texts by number; nothing of the number may stay behind.

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.server'
 import type { WebhookEnvelope } from '../utils/validation'
+import { recordingEventHandlers } from './recordings.server'
 import { sessionEventHandlers } from './session-events.server'
 
 /**
@@ -11,20 +12,12 @@ export type WebhookHandler = (tx: Tx, event: WebhookEnvelope) => Promise<void>
 
 export type WebhookRegistry = Readonly<Record<string, WebhookHandler>>
 
-/** Nothing to change yet: the recordings work fills these in. */
-const noStateChangeYet: WebhookHandler = async () => {}
-
 /**
  * Every event type Kulti handles (SPEC §5), each owned by the model whose state it changes.
  * Types not listed here are stored and answered 200, and change nothing.
  */
 export const webhookHandlers: WebhookRegistry = {
   ...sessionEventHandlers,
-  'beam.started.success': noStateChangeYet,
-  'beam.stopped.success': noStateChangeYet,
-  'beam.recording.success': noStateChangeYet,
-  'beam.failure': noStateChangeYet,
-  'recording.success': noStateChangeYet,
-  'recording.failed': noStateChangeYet,
-  'hls.recording.success': noStateChangeYet,
+  // beam.*, recording.success/failed, hls.recording.success (SPEC §4).
+  ...recordingEventHandlers,
 }

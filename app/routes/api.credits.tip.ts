@@ -1,4 +1,4 @@
-import { tip } from '../models/credits.server'
+import { tip, wasAnswered } from '../models/credits.server'
 import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
 import { idempotencyKey, parseJson } from '../utils/request.server'
@@ -11,8 +11,10 @@ export const { loader, action } = apiRoute({
     const user = await requireApiUser(request, context)
     const input = await parseJson(request, TipInput)
     const key = idempotencyKey(request)
-    await context.limiter.check('tip', user.id)
-    const { status, body } = await tip(getDb(context), user, input, key)
+    const db = getDb(context)
+    if (!(await wasAnswered(db, user.id, 'tip', key)))
+      await context.limiter.check('tip', user.id)
+    const { status, body } = await tip(db, user, input, key)
     return json(body, { status })
   },
 })

@@ -23,6 +23,11 @@ import {
   setHls,
   setPresenter,
 } from '../models/live-sessions.server'
+import {
+  activeRecording,
+  startRecording,
+  stopRecording,
+} from '../models/recordings.server'
 import { getDb } from '../utils/context.server'
 import { DomainError } from '../utils/errors'
 import {
@@ -54,13 +59,21 @@ const ROLE_LABELS = {
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context)
-  const room = await getRoomView(getDb(context), params.roomCode ?? '', user.id)
+  const db = getDb(context)
+  const room = await getRoomView(db, params.roomCode ?? '', user.id)
   if (!room) throw new Response('Not Found', { status: 404 })
   // The code is how people share the room; one spelling in the address bar.
   if (params.roomCode !== room.session.roomCode)
     throw redirect(`/s/${room.session.roomCode}`)
+  // One more round trip, for live rooms only: the recording is looked up by the session's id,
+  // which only the room's query knows. Everyone in the room is told while one runs.
+  const recording =
+    room.session.status === 'live'
+      ? await activeRecording(db, room.session.id)
+      : null
   return {
     room,
+    recording: recording ? { startedAt: recording.startedAt } : null,
     me: { id: user.id, displayName: user.displayName ?? user.username ?? '' },
     // The tip form's idempotency key, fresh per render: a double submit pays the host once.
     tipping:
@@ -113,6 +126,12 @@ export function action(args: ActionFunctionArgs) {
           tipped: { amount: body.tip.amount, balance: body.balance },
           errors: {},
         }
+      } else if (intent === 'record-start' || intent === 'record-stop') {
+        // Host only: the model checks the role, and one recording runs at a time (409).
+        await context.limiter.check('recording-control', user.id)
+        const control =
+          intent === 'record-start' ? startRecording : stopRecording
+        await control(db, context.hms, user, sessionId)
       } else if (intent === 'hls-start' || intent === 'hls-stop') {
         await setHls(
           db,
@@ -141,7 +160,7 @@ export function action(args: ActionFunctionArgs) {
 }
 
 export default function Room() {
-  const { room, me, tipping } = useLoaderData<typeof loader>()
+  const { room, me, tipping, recording } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const tipResult = actionData?.intent === 'tip' ? actionData : undefined
   const controlErrors = actionData?.intent === 'tip' ? undefined : actionData
@@ -183,6 +202,22 @@ export default function Room() {
             'This session has ended.'
           )}
         </p>
+        {/* Always there while live, so a recording that starts is announced as it appears. */}
+        {live ? (
+          <p className="recording-indicator" role="status">
+            {recording ? (
+              <>
+                <span className="recording-dot" aria-hidden="true">
+                  ●
+                </span>{' '}
+                Recording
+                <span className="visually-hidden">
+                  : this session is being recorded
+                </span>
+              </>
+            ) : null}
+          </p>
+        ) : null}
       </header>
 
       <FormError
@@ -222,6 +257,15 @@ export default function Room() {
             >
               <h2 id="host-heading">Host controls</h2>
               <div className="host-actions">
+                <Form method="post">
+                  <SubmitButton
+                    intent={recording ? 'record-stop' : 'record-start'}
+                    className="button button-ghost"
+                    pendingLabel={recording ? 'Stopping…' : 'Starting…'}
+                  >
+                    {recording ? 'Stop recording' : 'Start recording'}
+                  </SubmitButton>
+                </Form>
                 <Form method="post">
                   <SubmitButton
                     intent={

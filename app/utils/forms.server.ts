@@ -76,6 +76,49 @@ export const TipForm = z.object({
 /** The history filter on /credits (a GET form): `?type&cursor&limit`, as the JSON API reads them. */
 export const CreditHistoryQuery = TransactionsQuery
 
+/** A calendar day as `<input type="date">` submits it: `2025-03-05`. */
+const IsoDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Pick a date like 2025-03-05.')
+  .refine(
+    (day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)),
+    'Pick a real date.',
+  )
+
+/**
+ * The filters on /recordings (a GET form, SPEC §4): `?status&role&from&to&q&sort&cursor&limit`.
+ * `from` and `to` are days, both inclusive; empty fields are dropped before parsing.
+ */
+export const RecordingsQuery = z
+  .object({
+    status: z
+      .enum(['recording', 'processing', 'completed', 'failed'], {
+        error: 'That is not a recording status.',
+      })
+      .optional(),
+    role: z
+      .enum(['host', 'participant'], { error: 'That is not a role.' })
+      .optional(),
+    from: IsoDay.optional(),
+    to: IsoDay.optional(),
+    q: z
+      .string()
+      .trim()
+      .max(100, 'Search for at most 100 characters.')
+      .optional()
+      .transform((value) => value || undefined),
+    sort: z
+      .enum(['newest', 'oldest', 'longest'], { error: 'That is not a sort.' })
+      .default('newest'),
+    cursor: z.string().max(500).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  })
+  .refine((query) => !query.from || !query.to || query.from <= query.to, {
+    message: 'The start date is after the end date.',
+    path: ['to'],
+  })
+export type RecordingsQuery = z.infer<typeof RecordingsQuery>
+
 export type FieldErrors = Record<string, string>
 
 /** Validates submitted fields; a failure is a DomainError with one message per field (400). */

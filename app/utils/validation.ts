@@ -172,3 +172,50 @@ export const TransactionsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.coerce.number().int().positive().optional(),
 })
+
+/** POST /api/hms/start-recording and stop-recording (SPEC §4). */
+export const RecordingControlInput = z.object({
+  sessionId: z.uuid({ error: 'must be the id of a session' }),
+})
+
+const DateOrDateTime = z.union(
+  [z.iso.date(), z.iso.datetime({ offset: true })],
+  { error: 'must be a date like 2026-05-01 (or an ISO date-time)' },
+)
+
+/** GET /api/recordings/list: filters, sort and a page (limit ≤ 100). */
+export const RecordingListQuery = z.object({
+  status: z
+    .enum(['recording', 'processing', 'completed', 'failed'], {
+      error: 'must be recording, processing, completed or failed',
+    })
+    .optional(),
+  role: z
+    .enum(['host', 'participant'], { error: 'must be host or participant' })
+    .optional(),
+  from: DateOrDateTime.optional(),
+  to: DateOrDateTime.optional(),
+  q: z
+    .string()
+    .trim()
+    .max(60, 'Searches are at most 60 characters.')
+    .optional()
+    .transform((value) => value || undefined),
+  sort: z
+    .enum(['newest', 'oldest', 'longest'], {
+      error: 'must be newest, oldest or longest',
+    })
+    .default('newest'),
+  limit: z.coerce
+    .number({ error: 'must be a number from 1 to 100' })
+    .int('must be a number from 1 to 100')
+    .min(1, 'must be a number from 1 to 100')
+    .max(100, 'must be a number from 1 to 100')
+    .default(20),
+  cursor: z
+    .string()
+    .max(200, 'must be a cursor from a previous page')
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor from a previous page')
+    .optional(),
+})
+export type RecordingListQuery = z.infer<typeof RecordingListQuery>

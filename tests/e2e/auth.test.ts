@@ -244,7 +244,9 @@ describe.skipIf(!hasChromium)('phone sign-in in Chromium', () => {
       new URL(`/u/${first.username}`, e2e.stack.appUrl).href,
     )
     expect(profileResponse?.status()).toBe(200)
-    await secondPage.getByRole('heading', { name: first.displayName }).waitFor()
+    await secondPage
+      .getByRole('heading', { name: first.displayName, exact: true })
+      .waitFor()
     await expect(
       secondPage.getByText(`@${first.username}`).isVisible(),
     ).resolves.toBe(true)

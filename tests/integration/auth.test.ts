@@ -470,7 +470,8 @@ describe('profiles', () => {
     const me = (await response.json()) as {
       user: { id: string; credits: number; bio: string }
     }
-    expect(me.user).toMatchObject({ id: user.userId, credits: 0, bio: 'ok' })
+    // 100: the welcome bonus for completing the profile, nothing from the body.
+    expect(me.user).toMatchObject({ id: user.userId, credits: 100, bio: 'ok' })
   })
 
   test('prototype-polluting keys and oversized bodies are refused', async () => {

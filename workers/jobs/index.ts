@@ -1,6 +1,7 @@
 import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneWebhookEvents } from './prune-webhook-events'
+import { reconcileRecordingsJob } from './reconcile-recordings'
 import { retryWebhookEvents } from './retry-webhook-events'
 import type { Job } from './run-jobs'
 
@@ -10,4 +11,5 @@ export const jobs: readonly Job[] = [
   deleteExpiredSignIns,
   retryWebhookEvents,
   cleanUpLiveSessions,
+  reconcileRecordingsJob,
 ]
