@@ -8,6 +8,7 @@ import {
   type CREDIT_TYPES,
 } from '../db/schema'
 import { DomainError } from '../utils/errors'
+import { isUuid } from '../utils/ids'
 import {
   coveredMinutes,
   CREDIT_RULES,
@@ -391,14 +392,24 @@ export async function tip(
           },
         )
       if (input.sessionId) {
-        const [session] = await tx
-          .select({ id: liveSessions.id })
-          .from(liveSessions)
-          .where(eq(liveSessions.id, input.sessionId))
-        if (!session)
+        // A tip "in a session" goes to someone who is in it (its host, usually).
+        const [found] = await queryRows<{ in_session: boolean }>(
+          tx,
+          sql`select exists (select 1 from session_participants
+                where session_id = s.id and user_id = ${input.recipientId}) as in_session
+              from live_sessions s where s.id = ${input.sessionId}`,
+        )
+        if (!found)
           throw new DomainError('not_found', 'There is no such session.', 404, {
             sessionId: 'There is no such session.',
           })
+        if (!found.in_session)
+          throw new DomainError(
+            'not_in_session',
+            'That person is not in this session.',
+            400,
+            { sessionId: 'That person is not in this session.' },
+          )
       }
       const metadata = input.message ? { message: input.message } : {}
       const debit = await applyCredit(tx, {
@@ -415,7 +426,7 @@ export async function tip(
           'insufficient_credits',
           `Not enough credits: you have ${debit.balance}.`,
           402,
-          { amount: `You have ${debit.balance} credits.` },
+          { amount: `Not enough credits: you have ${debit.balance}.` },
         )
       if (debit.status !== 'applied')
         throw new Error('a fresh tip key was already used')
@@ -465,6 +476,8 @@ export async function boostSession(
     idempotencyKey && `boost:${idempotencyKey}`,
     { sessionId },
     async (tx) => {
+      if (!isUuid(sessionId))
+        throw new DomainError('not_found', 'There is no such session.', 404)
       const [session] = await queryRows<{
         host_id: string
         status: string

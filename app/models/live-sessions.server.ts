@@ -5,6 +5,7 @@ import { liveSessions, orphanHmsRooms, sessionParticipants } from '../db/schema'
 import type { Hms, HmsRole } from '../services/hms.server'
 import { log } from '../services/monitoring.server'
 import { DomainError } from '../utils/errors'
+import { isUuid } from '../utils/ids'
 import type { CreateSessionInput } from '../utils/validation'
 import { settleSession } from './settlement.server'
 
@@ -725,6 +726,8 @@ export interface RoomView {
   }
   myRole: ParticipantRole
   participants: RoomParticipant[]
+  /** The recording running now, if any: everyone in the room is told (SPEC §4). */
+  activeRecording: { id: string; startedAt: string | null } | null
 }
 
 /**
@@ -740,6 +743,7 @@ export async function getRoomView(
     PublicSessionRow & {
       host_id: string
       hls_status: LiveSession['hlsStatus']
+      active_recording: { id: string; startedAt: string | null } | null
       my_role: ParticipantRole | null
       participants: RoomParticipantRow[] | null
     }
@@ -747,6 +751,8 @@ export async function getRoomView(
     db,
     sql`
     select v.*, s2.host_id, s2.hls_status,
+      (select json_build_object('id', r.id, 'startedAt', r.started_at) from recordings r
+       where r.session_id = v.id and r.status = 'recording' limit 1) as active_recording,
       (select role from session_participants
        where session_id = v.id and user_id = ${userId}) as my_role,
       (select json_agg(p order by p.role = 'host' desc, p.role = 'presenter' desc, p.display_name)
@@ -769,6 +775,7 @@ export async function getRoomView(
       hlsStatus: row.hls_status,
     },
     myRole: row.my_role ?? 'viewer',
+    activeRecording: row.active_recording,
     participants: (row.participants ?? []).map((p: RoomParticipantRow) => ({
       userId: p.user_id,
       username: p.username,
@@ -778,6 +785,3 @@ export async function getRoomView(
     })),
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-export const isUuid = (value: string) => UUID.test(value)

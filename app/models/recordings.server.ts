@@ -11,11 +11,8 @@ import type {
 import { log } from '../services/monitoring.server'
 import { DomainError, isUnavailable } from '../utils/errors'
 import { Rfc3339, type WebhookEnvelope } from '../utils/validation'
-import {
-  getParticipantRole,
-  getSessionById,
-  isUuid,
-} from './live-sessions.server'
+import { isUuid } from '../utils/ids'
+import { getParticipantRole, getSessionById } from './live-sessions.server'
 import type { WebhookHandler } from './webhook-handlers.server'
 
 /**
@@ -119,7 +116,9 @@ export async function startRecording(
   } catch (error) {
     // Nothing is recording: the row goes. If 100ms did not answer, it may have started anyway.
     await db.delete(recordings).where(eq(recordings.id, id))
-    if (isUnavailable(error)) await stopQuietly(hms, session.hmsRoomId)
+    // A 100ms that is down may have started it anyway; one that is not configured did nothing.
+    if (isUnavailable(error) && error.code !== 'video_not_configured')
+      await stopQuietly(hms, session.hmsRoomId)
     throw error
   }
   try {
@@ -180,24 +179,6 @@ export async function stopRecording(
       and(eq(recordings.id, active.id), eq(recordings.status, 'recording')),
     )
   return requireView(db, actor.id, active.id)
-}
-
-/** The running recording of a session, for the room's indicator (everyone in the room sees it). */
-export async function activeRecording(
-  db: Db,
-  sessionId: string,
-): Promise<{ id: string; startedAt: string | null } | null> {
-  if (!isUuid(sessionId)) return null
-  const [row] = await db
-    .select({ id: recordings.id, startedAt: recordings.startedAt })
-    .from(recordings)
-    .where(
-      and(
-        eq(recordings.sessionId, sessionId),
-        eq(recordings.status, 'recording'),
-      ),
-    )
-  return row ? { id: row.id, startedAt: iso(row.startedAt) } : null
 }
 
 async function requireHostedSession(

@@ -16,18 +16,14 @@ import { TipForm, type TipFormResult } from '../components/credits/tip-form'
 import { VideoStage } from '../components/session/video-stage'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
-import { tip } from '../models/credits.server'
+import { boostSession, tip } from '../models/credits.server'
 import {
   endSession,
   getRoomView,
   setHls,
   setPresenter,
 } from '../models/live-sessions.server'
-import {
-  activeRecording,
-  startRecording,
-  stopRecording,
-} from '../models/recordings.server'
+import { startRecording, stopRecording } from '../models/recordings.server'
 import { getDb } from '../utils/context.server'
 import { DomainError } from '../utils/errors'
 import {
@@ -65,12 +61,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   // The code is how people share the room; one spelling in the address bar.
   if (params.roomCode !== room.session.roomCode)
     throw redirect(`/s/${room.session.roomCode}`)
-  // One more round trip, for live rooms only: the recording is looked up by the session's id,
-  // which only the room's query knows. Everyone in the room is told while one runs.
-  const recording =
-    room.session.status === 'live'
-      ? await activeRecording(db, room.session.id)
-      : null
+  // Everyone in the room is told while a recording runs; getRoomView brings it in its one query.
+  const recording = room.session.status === 'live' ? room.activeRecording : null
   return {
     room,
     recording: recording ? { startedAt: recording.startedAt } : null,
@@ -80,6 +72,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       room.myRole === 'host'
         ? null
         : { balance: user.credits, key: crypto.randomUUID() },
+    // The boost form's idempotency key, fresh per render: a double submit pays once.
+    boostKey: room.myRole === 'host' ? crypto.randomUUID() : null,
   }
 }
 
@@ -132,6 +126,14 @@ export function action(args: ActionFunctionArgs) {
         const control =
           intent === 'record-start' ? startRecording : stopRecording
         await control(db, context.hms, user, sessionId)
+      } else if (intent === 'boost') {
+        // Host only; 500 credits, 402 when short, 409 while a boost runs (SPEC §3).
+        await boostSession(
+          db,
+          user,
+          sessionId,
+          String(form.get('idempotencyKey') ?? '') || null,
+        )
       } else if (intent === 'hls-start' || intent === 'hls-stop') {
         await setHls(
           db,
@@ -160,7 +162,8 @@ export function action(args: ActionFunctionArgs) {
 }
 
 export default function Room() {
-  const { room, me, tipping, recording } = useLoaderData<typeof loader>()
+  const { room, me, tipping, recording, boostKey } =
+    useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const tipResult = actionData?.intent === 'tip' ? actionData : undefined
   const controlErrors = actionData?.intent === 'tip' ? undefined : actionData
@@ -279,6 +282,23 @@ export default function Room() {
                       : session.hlsStatus === 'starting'
                         ? 'Stop HLS stream (starting…)'
                         : 'Stop HLS stream'}
+                  </SubmitButton>
+                </Form>
+                <Form method="post">
+                  <input
+                    type="hidden"
+                    name="idempotencyKey"
+                    value={boostKey ?? ''}
+                  />
+                  <SubmitButton
+                    intent="boost"
+                    className="button button-ghost"
+                    pendingLabel="Boosting…"
+                    disabled={session.isBoosted}
+                  >
+                    {session.isBoosted
+                      ? 'Boosted: listed first for 24 hours'
+                      : 'Boost for 500 credits'}
                   </SubmitButton>
                 </Form>
                 <Form method="post">

@@ -200,6 +200,7 @@ describe('tips', () => {
   test('bad tips are refused with field messages and write nothing', async () => {
     const alice = await person('Alice')
     const bob = await person('Bob')
+    const elsewhere = await createSession(await person('Elsewhere'))
     const rowsBefore = await ledgerRowCount()
 
     for (const amount of [0, -5, 1.5, 10_001, '10', null]) {
@@ -247,6 +248,17 @@ describe('tips', () => {
     expect(noSession.status).toBe(404)
     expect(((await noSession.json()) as ErrorBody).error.fields).toHaveProperty(
       'sessionId',
+    )
+
+    // A session the recipient is not in: the tip cannot be filed under it.
+    const notThere = await tip(alice, {
+      recipientId: bob.userId,
+      amount: 5,
+      sessionId: elsewhere,
+    })
+    expect(notThere.status).toBe(400)
+    expect(((await notThere.json()) as ErrorBody).error.code).toBe(
+      'not_in_session',
     )
 
     expect(await ledgerRowCount()).toBe(rowsBefore)

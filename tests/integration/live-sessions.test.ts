@@ -321,6 +321,32 @@ describe('presenters', () => {
   })
 })
 
+describe('host controls on the room page', () => {
+  test('a boost the host cannot afford is a 402 with the reason in the form, and nothing is paid', async () => {
+    const host = await person('Booster')
+    const session = await createSession(host)
+    const response = await stack.workers.app(`/s/${session.roomCode}`, {
+      method: 'POST',
+      headers: {
+        Cookie: host.cookie,
+        Origin: 'http://127.0.0.1:8787',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        intent: 'boost',
+        idempotencyKey: crypto.randomUUID(),
+      }).toString(),
+      redirect: 'manual',
+    })
+    expect(response.status).toBe(402)
+    expect(await response.text()).toContain('A boost costs 500 credits')
+    const me = (await (await host.get('/api/credits/balance')).json()) as {
+      balance: number
+    }
+    expect(me.balance).toBe(100)
+  })
+})
+
 describe('ending', () => {
   test('only the host ends; ending again (even concurrently) is a no-op that settles once', async () => {
     const host = await person('Ender')
