@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startFakeHms } from '../fakes/hms.mjs'
+import { useFakeHms } from '../support/fake-hms'
 import { jsonRequest, signUp, type TestClient } from '../support/auth'
 import { webhookSample } from '../support/webhook-samples'
 import { useWorkersOnTestDatabase } from '../support/workers'
@@ -8,20 +8,10 @@ import { useWorkersOnTestDatabase } from '../support/workers'
 // Credits (SPEC §3) through the built Workers and a real database: tips, idempotency, boosts,
 // settlement from peer webhooks, the tip limit, and the operator scripts. Runs on the embedded
 // PGlite too; what needs real concurrency is in credits-concurrency.test.ts.
-type FakeHms = Awaited<ReturnType<typeof startFakeHms>>
-let hms: FakeHms
-beforeAll(async () => {
-  hms = await startFakeHms()
-})
-afterAll(async () => {
-  await hms?.close()
-})
+const fake = useFakeHms()
 
 const stack = useWorkersOnTestDatabase(() => ({
-  HMS_API_BASE: hms.url,
-  HMS_ACCESS_KEY: hms.accessKey,
-  HMS_SECRET: hms.secret,
-  HMS_TEMPLATE_ID: hms.templateId,
+  ...fake.vars(),
   // The tip limit stays as in production (10 an hour): every test tips from fresh senders.
   RATE_LIMIT_OVERRIDES: JSON.stringify({
     'session-create': { limit: 1000, periodSeconds: 3600 },

@@ -1,23 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startFakeHms } from '../fakes/hms.mjs'
+import { useFakeHms } from '../support/fake-hms'
 import { signUp, type TestClient } from '../support/auth'
 import { webhookSample } from '../support/webhook-samples'
 import { useWorkersOnTestDatabase } from '../support/workers'
 
 // Big audiences (SPEC §2): at HLS_VIEWER_THRESHOLD live viewers (2 here) the server starts the HLS
 // stream, and once 100ms reports it running, new viewers are sent to the playlist.
-let hms: Awaited<ReturnType<typeof startFakeHms>>
-beforeAll(async () => {
-  hms = await startFakeHms()
-})
-afterAll(async () => {
-  await hms?.close()
-})
+const fake = useFakeHms()
 const stack = useWorkersOnTestDatabase(() => ({
-  HMS_API_BASE: hms.url,
-  HMS_ACCESS_KEY: hms.accessKey,
-  HMS_SECRET: hms.secret,
-  HMS_TEMPLATE_ID: hms.templateId,
+  ...fake.vars(),
   HLS_VIEWER_THRESHOLD: '2',
 }))
 
@@ -84,12 +75,12 @@ describe('HLS for big audiences', () => {
           '2026-12-01T10:00:00Z',
         ),
       )
-    const streamsBefore = hms.liveStreams.size
+    const streamsBefore = fake.hms.liveStreams.size
     // The next join reaches the threshold: the stream starts (once), but is not running yet.
     const second = await person('Second')
     expect(await grant(second, session.id)).toMatchObject({ useHls: false })
     expect(await grant(second, session.id)).toMatchObject({ useHls: false })
-    expect(hms.liveStreams.size).toBe(streamsBefore + 1)
+    expect(fake.hms.liveStreams.size).toBe(streamsBefore + 1)
 
     const playlist = 'https://cdn.example/hls/master.m3u8'
     await stack.workers.deliverWebhook(

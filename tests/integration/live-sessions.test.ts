@@ -1,25 +1,15 @@
 import { jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startFakeHms } from '../fakes/hms.mjs'
+import { useFakeHms } from '../support/fake-hms'
 import { signUp, type TestClient } from '../support/auth'
 import { webhookSample } from '../support/webhook-samples'
 import { useWorkersOnTestDatabase } from '../support/workers'
 
 // Live sessions through the built Workers, against PostgreSQL and a fake 100ms (SPEC §2, §5).
-type FakeHms = Awaited<ReturnType<typeof startFakeHms>>
-let hms: FakeHms
-beforeAll(async () => {
-  hms = await startFakeHms()
-})
-afterAll(async () => {
-  await hms?.close()
-})
+const fake = useFakeHms()
 
 const stack = useWorkersOnTestDatabase(() => ({
-  HMS_API_BASE: hms.url,
-  HMS_ACCESS_KEY: hms.accessKey,
-  HMS_SECRET: hms.secret,
-  HMS_TEMPLATE_ID: hms.templateId,
+  ...fake.vars(),
   HLS_VIEWER_THRESHOLD: '1000',
   RATE_LIMIT_OVERRIDES: JSON.stringify({
     'session-create': { limit: 1000, periodSeconds: 3600 },
@@ -84,7 +74,7 @@ describe('creating a session', () => {
     expect(session.roomCode).toMatch(/^[A-Z]+-[A-HJ-NP-Z2-9]{4}$/)
     expect(session.maxPresenters).toBe(3)
     const roomId = await hmsRoomId(session.id)
-    const room = hms.rooms.get(roomId)
+    const room = fake.hms.rooms.get(roomId)
     expect(room?.enabled).toBe(true)
     expect(room?.name).toBe(session.roomCode.toLowerCase())
     const [row] = await stack.database.query<{ title: string; role: string }>(
@@ -115,15 +105,15 @@ describe('creating a session', () => {
   test('a 100ms failure during create leaves no row and no enabled room', async () => {
     const host = await person('Unlucky')
     const before = await stack.database.query('SELECT id FROM live_sessions')
-    const roomsBefore = hms.rooms.size
+    const roomsBefore = fake.hms.rooms.size
 
-    hms.fail('createRoom', 500)
+    fake.hms.fail('createRoom', 500)
     const refused = await host.send('POST', '/api/sessions', {
       title: 'Never happens',
       isPublic: true,
     })
     expect(refused.status).toBe(503)
-    expect(hms.rooms.size).toBe(roomsBefore)
+    expect(fake.hms.rooms.size).toBe(roomsBefore)
 
     // The room exists but the row cannot be written: the room is disabled again.
     await stack.database.query(`
@@ -137,18 +127,18 @@ describe('creating a session', () => {
         isPublic: true,
       })
       expect(failed.status).toBe(500)
-      const created = [...hms.rooms.values()].slice(roomsBefore)
+      const created = [...fake.hms.rooms.values()].slice(roomsBefore)
       expect(created).toHaveLength(1)
       expect(created[0]!.enabled).toBe(false)
 
       // …and if disabling fails too, the orphan is recorded and the job disables it.
-      hms.fail('disableRoom', 500)
+      fake.hms.fail('disableRoom', 500)
       const orphaned = await host.send('POST', '/api/sessions', {
         title: 'Orphan',
         isPublic: true,
       })
       expect(orphaned.status).toBe(500)
-      const orphan = [...hms.rooms.values()].slice(roomsBefore + 1)
+      const orphan = [...fake.hms.rooms.values()].slice(roomsBefore + 1)
       expect(orphan).toHaveLength(1)
       expect(orphan[0]!.enabled).toBe(true)
       const [recorded] = await stack.database.query<{ hms_room_id: string }>(
@@ -156,14 +146,16 @@ describe('creating a session', () => {
       )
       expect(recorded!.hms_room_id).toBe(orphan[0]!.id)
     } finally {
-      hms.clearFailures()
+      fake.hms.clearFailures()
       await stack.database.query(
         'DROP TRIGGER refuse_session ON live_sessions; DROP FUNCTION refuse_session();',
       )
     }
     expect((await stack.workers.scheduled('*/10 * * * *')).outcome).toBe('ok')
     expect(
-      [...hms.rooms.values()].slice(roomsBefore).every((room) => !room.enabled),
+      [...fake.hms.rooms.values()]
+        .slice(roomsBefore)
+        .every((room) => !room.enabled),
     ).toBe(true)
     expect(
       await stack.database.query('SELECT 1 FROM orphan_hms_rooms'),
@@ -192,11 +184,11 @@ describe('joining', () => {
       expect(grant.useHls).toBe(false)
       const { payload, protectedHeader } = await jwtVerify(
         grant.token,
-        new TextEncoder().encode(hms.secret),
+        new TextEncoder().encode(fake.hms.secret),
       )
       expect(protectedHeader.alg).toBe('HS256')
       expect(payload).toMatchObject({
-        access_key: hms.accessKey,
+        access_key: fake.hms.accessKey,
         type: 'app',
         version: 2,
         role: 'viewer',
@@ -237,7 +229,7 @@ describe('joining', () => {
     const { token } = (await withCode.json()) as { token: string }
     const { payload } = await jwtVerify(
       token,
-      new TextEncoder().encode(hms.secret),
+      new TextEncoder().encode(fake.hms.secret),
     )
     expect(payload.room_id).toBe(await hmsRoomId(hidden.id))
     // Once in, the participant may see it without the code.
@@ -371,7 +363,7 @@ describe('ending', () => {
       [session.id],
     )
     expect(settlements).toHaveLength(1)
-    const room = hms.rooms.get(await hmsRoomId(session.id))
+    const room = fake.hms.rooms.get(await hmsRoomId(session.id))
     expect(room?.enabled).toBe(false)
     // Ended sessions refuse joins.
     expect((await tokenFor(viewer, session.id)).status).toBe(410)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startFakeHms } from '../fakes/hms.mjs'
+import { useFakeHms } from '../support/fake-hms'
 import { signUp, type TestClient } from '../support/auth'
 import { useWorkersOnTestDatabase } from '../support/workers'
 
@@ -7,20 +7,10 @@ import { useWorkersOnTestDatabase } from '../support/workers'
 // controls, access to the recordings, the webhook lifecycle, playback URLs and reconciliation.
 // The fake holds stopped recordings in post_processing until a test completes them, and its rooms
 // have no webhook URL: tests forward the events it emitted to the webhooks Worker themselves.
-type FakeHms = Awaited<ReturnType<typeof startFakeHms>>
-let hms: FakeHms
-beforeAll(async () => {
-  hms = await startFakeHms({ autoCompleteRecordings: false })
-})
-afterAll(async () => {
-  await hms?.close()
-})
+const fake = useFakeHms({ autoCompleteRecordings: false })
 
 const stack = useWorkersOnTestDatabase(() => ({
-  HMS_API_BASE: hms.url,
-  HMS_ACCESS_KEY: hms.accessKey,
-  HMS_SECRET: hms.secret,
-  HMS_TEMPLATE_ID: hms.templateId,
+  ...fake.vars(),
   HLS_VIEWER_THRESHOLD: '1000',
   RATE_LIMIT_OVERRIDES: JSON.stringify({
     'session-create': { limit: 1000, periodSeconds: 3600 },
@@ -95,8 +85,8 @@ async function row(id: string) {
 const forwarded = new Set<string>()
 /** Delivers every event the fake emitted (and we have not delivered yet) to the webhooks Worker. */
 async function forwardEvents() {
-  await hms.idle()
-  for (const event of hms.events) {
+  await fake.hms.idle()
+  for (const event of fake.hms.events) {
     if (forwarded.has(event.id)) continue
     forwarded.add(event.id)
     const response = await stack.workers.deliverWebhook(JSON.stringify(event))
@@ -122,7 +112,7 @@ describe('starting and stopping', () => {
       role: 'host',
     })
     const jobId = await hmsRecordingId(recording.id)
-    expect(hms.recordings.get(jobId)?.status).toBe('running')
+    expect(fake.hms.recordings.get(jobId)?.status).toBe('running')
     await forwardEvents()
     expect((await row(recording.id))?.started_at).not.toBeNull()
 
@@ -134,9 +124,9 @@ describe('starting and stopping', () => {
     await forwardEvents()
     expect((await row(recording.id))?.status).toBe('processing')
 
-    await hms.completeRecording(jobId)
+    await fake.hms.completeRecording(jobId)
     await forwardEvents()
-    const asset = hms.recordings.get(jobId)!.assets[0]!
+    const asset = fake.hms.recordings.get(jobId)!.assets[0]!
     expect(await row(recording.id)).toMatchObject({
       status: 'completed',
       asset_path: asset.path,
@@ -156,22 +146,24 @@ describe('starting and stopping', () => {
     const recording = await startOk(host, session.id)
     const jobId = await hmsRecordingId(recording.id)
     expect((await stop(host, session.id)).status).toBe(200)
-    await hms.completeRecording(jobId)
+    await fake.hms.completeRecording(jobId)
     await forwardEvents()
 
-    const presignsBefore = hms.requests.filter(
+    const presignsBefore = fake.hms.requests.filter(
       (r) => r.call === 'getPresignedUrl',
     ).length
     const response = await host.get(`/api/recordings/${recording.id}`)
     expect(response.status).toBe(200)
     const body = (await response.json()) as { recording: RecordingJson }
-    const asset = hms.recordings.get(jobId)!.assets[0]!
+    const asset = fake.hms.recordings.get(jobId)!.assets[0]!
     expect(body.recording.status).toBe('completed')
     expect(body.recording.playbackUrl).toMatch(
-      new RegExp(`^${hms.url}/assets/${asset.id}\\?expires=\\d+&signature=`),
+      new RegExp(
+        `^${fake.hms.url}/assets/${asset.id}\\?expires=\\d+&signature=`,
+      ),
     )
     expect(
-      hms.requests.filter((r) => r.call === 'getPresignedUrl').length,
+      fake.hms.requests.filter((r) => r.call === 'getPresignedUrl').length,
     ).toBe(presignsBefore + 1)
     // Nothing of the URL is kept in the row.
     expect(JSON.stringify(await row(recording.id))).not.toContain('signature')
@@ -187,7 +179,7 @@ describe('starting and stopping', () => {
   test('a 100ms failure on start leaves no row and the session can be recorded afterwards', async () => {
     const host = await person('Flaky')
     const session = await createSession(host)
-    hms.fail('startRecording', 500)
+    fake.hms.fail('startRecording', 500)
     const failed = await start(host, session.id)
     expect(failed.status).toBe(503)
     const rows = await stack.database.query(
@@ -394,18 +386,18 @@ describe('reconciliation', () => {
     const jobId = await hmsRecordingId(recording.id)
     expect((await stop(host, session.id)).status).toBe(200)
     // 100ms finished it, but the webhook never arrived.
-    await hms.completeRecording(jobId)
+    await fake.hms.completeRecording(jobId)
     await stack.database.query(
       "UPDATE recordings SET updated_at = now() - interval '3 hours' WHERE id = $1",
       [recording.id],
     )
     expect((await row(recording.id))?.status).toBe('processing')
 
-    const replaysBefore = hms.requests.filter(
+    const replaysBefore = fake.hms.requests.filter(
       (r) => r.call === 'replayFailedWebhooks',
     ).length
     expect((await stack.workers.scheduled(HOURLY)).outcome).toBe('ok')
-    const asset = hms.recordings.get(jobId)!.assets[0]!
+    const asset = fake.hms.recordings.get(jobId)!.assets[0]!
     const fixed = await row(recording.id)
     expect(fixed).toMatchObject({
       status: 'completed',
@@ -419,7 +411,7 @@ describe('reconciliation', () => {
     })
     // Failed deliveries are asked for again through the replay API.
     expect(
-      hms.requests.filter((r) => r.call === 'replayFailedWebhooks').length,
+      fake.hms.requests.filter((r) => r.call === 'replayFailedWebhooks').length,
     ).toBe(replaysBefore + 1)
 
     expect((await stack.workers.scheduled(HOURLY)).outcome).toBe('ok')
