@@ -388,7 +388,11 @@ export const idempotentResponses = pgTable(
       .notNull()
       .defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.key] }),
+    // The daily prune's filter (pruneIdempotencyRecords).
+    index('idempotent_responses_created_at_idx').on(t.createdAt),
+  ],
 )
 
 export const RECORDING_STATUSES = [

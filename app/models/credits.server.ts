@@ -343,6 +343,26 @@ export async function wasAnswered(
   return row !== undefined && row.status !== 0
 }
 
+/** How long a retry with the same Idempotency-Key is answered from the stored response. */
+export const IDEMPOTENCY_RETENTION_DAYS = 7
+
+/**
+ * Deletes stored answers older than the retention window (a scheduled job). The ledger's own
+ * unique keys still refuse paying twice after that; only the replayed answer is gone.
+ */
+export async function pruneIdempotencyRecords(
+  db: Db,
+  olderThanDays = IDEMPOTENCY_RETENTION_DAYS,
+): Promise<number> {
+  const deleted = await db
+    .delete(idempotentResponses)
+    .where(
+      sql`${idempotentResponses.createdAt} < now() - make_interval(days => ${olderThanDays})`,
+    )
+    .returning({ key: idempotentResponses.key })
+  return deleted.length
+}
+
 export interface TipInput {
   recipientId: string
   amount: number

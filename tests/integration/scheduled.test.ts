@@ -90,3 +90,23 @@ describe('expired sign-in codes and sessions', () => {
     expect(sessions.map((s) => s.id)).toEqual(['live-session'])
   })
 })
+
+describe('stored Idempotency-Key answers', () => {
+  test('older than a week are deleted by the daily run; recent ones stay', async () => {
+    const [user] = await stack.database.query<{ id: string }>(
+      "INSERT INTO users (phone, username, display_name) VALUES ('+15550008888', 'idem_user', 'Idem') RETURNING id",
+    )
+    await stack.database.query(
+      `INSERT INTO idempotent_responses (user_id, key, fingerprint, status, body, created_at) VALUES
+         ($1, 'tip:old', '{}', 201, '{}', now() - interval '8 days'),
+         ($1, 'tip:recent', '{}', 201, '{}', now() - interval '6 days')`,
+      [user!.id],
+    )
+    expect((await stack.workers.scheduled(DAILY)).outcome).toBe('ok')
+    const left = await stack.database.query<{ key: string }>(
+      'SELECT key FROM idempotent_responses WHERE user_id = $1',
+      [user!.id],
+    )
+    expect(left.map((row) => row.key)).toEqual(['tip:recent'])
+  })
+})

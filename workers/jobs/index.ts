@@ -1,5 +1,6 @@
 import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
+import { pruneIdempotency } from './prune-idempotency-records'
 import { pruneWebhookEvents } from './prune-webhook-events'
 import { reconcileRecordingsJob } from './reconcile-recordings'
 import { retryWebhookEvents } from './retry-webhook-events'
@@ -8,6 +9,7 @@ import type { Job } from './run-jobs'
 /** Every scheduled job. Add a job here and give it the crons it runs on. */
 export const jobs: readonly Job[] = [
   pruneWebhookEvents,
+  pruneIdempotency,
   deleteExpiredSignIns,
   retryWebhookEvents,
   cleanUpLiveSessions,

@@ -1,0 +1,1 @@
+CREATE INDEX "idempotent_responses_created_at_idx" ON "idempotent_responses" USING btree ("created_at");
