@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startFakeHms } from '../fakes/hms.mjs'
 import { jsonRequest, signUp, type TestClient } from '../support/auth'
 import { webhookSample } from '../support/webhook-samples'
+import { runNpmScript } from '../support/scripts'
 import { useWorkersOnTestDatabase } from '../support/workers'
 
 // Credits under concurrency (SPEC §3), through the built Workers against PostgreSQL: the welcome
@@ -128,28 +128,6 @@ function peerLeave(
       duration: Math.round((leftAt - joinedAt) / 1000),
     },
   }
-}
-
-function runNpm(
-  script: string,
-  args: string[] = [],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'npm',
-      ['run', '--silent', script, '--', ...args],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: stack.database.databaseUrl,
-          DB_WSPROXY: stack.database.wsProxy,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
 }
 
 describe.skipIf(!realPostgres)('raced requests', () => {
@@ -364,7 +342,7 @@ describe.skipIf(!realPostgres)(
         'SELECT username FROM users WHERE id = $1',
         [users[0]!.userId],
       )
-      const adjusted = await runNpm('credits:adjust', [
+      const adjusted = await runNpmScript(stack.database, 'credits:adjust', [
         '--user',
         first!.username,
         '--amount',
@@ -548,7 +526,7 @@ describe.skipIf(!realPostgres)(
       ).toBeGreaterThan(1_000)
 
       // The operator's audit, as a child process on the test database: nothing to report.
-      const audit = await runNpm('credits:audit')
+      const audit = await runNpmScript(stack.database, 'credits:audit')
       expect(audit.code, audit.stdout + audit.stderr).toBe(0)
       expect(audit.stdout).toMatch(/every balance and chain matches the ledger/)
 

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFakeHms } from '../support/fake-hms'
 import { jsonRequest, signUp, type TestClient } from '../support/auth'
 import { webhookSample } from '../support/webhook-samples'
+import { runNpmScript } from '../support/scripts'
 import { useWorkersOnTestDatabase } from '../support/workers'
 
 // Credits (SPEC §3) through the built Workers and a real database: tips, idempotency, boosts,
@@ -676,33 +676,6 @@ describe('settlement', () => {
   })
 })
 
-/** Runs an npm script against the test database, as an operator would. */
-function runNpm(
-  script: string,
-  args: string[] = [],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'npm',
-      ['run', '--silent', script, '--', ...args],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: stack.database.databaseUrl,
-          DB_WSPROXY: stack.database.wsProxy,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? Number(error.code ?? 1) : 0,
-          stdout,
-          stderr,
-        }),
-    )
-  })
-}
-
 describe('operator scripts', () => {
   test('credits:adjust writes an admin_adjustment with its reason, and refuses a result below 0', async () => {
     const mia = await person('Mia')
@@ -712,7 +685,7 @@ describe('operator scripts', () => {
       }
     ).user.username
 
-    const added = await runNpm('credits:adjust', [
+    const added = await runNpmScript(stack.database, 'credits:adjust', [
       '--user',
       username.toUpperCase(),
       '--amount',
@@ -722,7 +695,7 @@ describe('operator scripts', () => {
     ])
     expect(added.code, added.stderr).toBe(0)
     expect(added.stdout).toMatch(/balance 100 → 350/)
-    const taken = await runNpm('credits:adjust', [
+    const taken = await runNpmScript(stack.database, 'credits:adjust', [
       `--user=${username}`,
       '--amount',
       '-50',
@@ -749,7 +722,7 @@ describe('operator scripts', () => {
     ])
 
     const rowsBefore = await ledgerRowCount()
-    const below = await runNpm('credits:adjust', [
+    const below = await runNpmScript(stack.database, 'credits:adjust', [
       '--user',
       username,
       '--amount',
@@ -770,7 +743,9 @@ describe('operator scripts', () => {
       ['--amount', '5', '--reason', 'x'],
     ]
     const refused = await Promise.all(
-      refusals.map((args) => runNpm('credits:adjust', args)),
+      refusals.map((args) =>
+        runNpmScript(stack.database, 'credits:adjust', args),
+      ),
     )
     for (const [i, outcome] of refused.entries()) {
       expect(outcome.code, refusals[i]!.join(' ')).toBe(1)
@@ -784,7 +759,7 @@ describe('operator scripts', () => {
   })
 
   test('credits:audit passes on the ledger the app wrote, and reports each kind of corruption', async () => {
-    const clean = await runNpm('credits:audit')
+    const clean = await runNpmScript(stack.database, 'credits:audit')
     expect(clean.code, clean.stdout + clean.stderr).toBe(0)
     expect(clean.stdout).toMatch(/OK: .* every balance and chain matches/)
 
@@ -814,7 +789,10 @@ describe('operator scripts', () => {
           .replace(/\$1/g, `'${nina.userId}'`)
           .replace(/\$2/g, `'${otto.userId}'`),
       )
-      const audit = await runNpm('credits:audit', ['--batch', '2'])
+      const audit = await runNpmScript(stack.database, 'credits:audit', [
+        '--batch',
+        '2',
+      ])
       expect(audit.code).toBe(1)
       const lines = audit.stdout.split('\n')
       const about = (userId: string, kind: string) =>
@@ -871,7 +849,7 @@ describe('operator scripts', () => {
           [row.id, row.credits, row.credit_seq],
         )
     }
-    const restored = await runNpm('credits:audit')
+    const restored = await runNpmScript(stack.database, 'credits:audit')
     expect(restored.code, restored.stdout).toBe(0)
   })
 })

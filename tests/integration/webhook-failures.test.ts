@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process'
-import path from 'node:path'
-import { promisify } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { beforeEach, describe, expect, test } from 'vitest'
+import { runNpmScript } from '../support/scripts'
 import { webhookSample } from '../support/webhook-samples'
 import { useWorkersOnTestDatabase } from '../support/workers'
 
 // Events that cannot be applied (SPEC §5): stored as failed, answered 200, reported, and retried by
 // the scheduled job and by `npm run webhooks:retry`, without blocking the events behind them.
 const stack = useWorkersOnTestDatabase()
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const RETRY_CRON = '*/10 * * * *'
 
 interface StoredEvent {
@@ -133,17 +129,9 @@ describe('an event that cannot be applied', () => {
     expect((await stored(event.id)).attempts).toBe(8)
 
     await stack.database.query(FIX_APPLYING)
-    const env = {
-      ...process.env,
-      DATABASE_URL: stack.database.databaseUrl,
-      DB_WSPROXY: stack.database.wsProxy,
-    }
-    const run = () =>
-      promisify(execFile)('npm', ['run', '--silent', 'webhooks:retry'], {
-        cwd: ROOT,
-        env,
-      })
+    const run = () => runNpmScript(stack.database, 'webhooks:retry')
     const first = await run()
+    expect(first.code).toBe(0)
     expect(first.stdout).toMatch(
       /1 failed event\(s\) retried, 1 applied, 0 still failing/,
     )
@@ -152,6 +140,7 @@ describe('an event that cannot be applied', () => {
     expect(applied.attempts).toBe(9)
 
     const second = await run()
+    expect(second.code).toBe(0)
     expect(second.stdout).toMatch(/0 failed event\(s\) retried/)
     expect(await stored(event.id)).toEqual(applied)
   })

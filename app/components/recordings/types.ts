@@ -1,28 +1,10 @@
-// What the /recordings loader sends (RecordingView from app/models/recordings.server.ts,
-// serialised): components get data through loaders and know nothing of models.
+import type { RecordingView } from '../../models/recordings.server'
 
-export type RecordingStatus =
-  | 'recording'
-  | 'processing'
-  | 'completed'
-  | 'failed'
-
-export interface RecordingItem {
-  id: string
-  sessionId: string
-  sessionTitle: string
-  roomCode: string
-  status: RecordingStatus
-  startedAt: string | null
-  stoppedAt: string | null
-  durationSeconds: number | null
-  sizeBytes: number | null
-  resolution: { width: number; height: number } | null
-  format: 'mp4' | 'hls' | null
-  failureReason: string | null
-  role: 'host' | 'presenter' | 'viewer'
-  createdAt: string
-}
+// What the /recordings loader sends: the model's RecordingView, which is already plain JSON (strings
+// and numbers), so the page and the model share one definition. A type-only import: nothing of the
+// model reaches the browser.
+export type { RecordingStatus } from '../../models/recordings.server'
+export type RecordingItem = RecordingView
 
 /** The query the page was loaded with, as submitted (empty: not set). */
 export interface RecordingFilter {

@@ -1,16 +1,18 @@
 import { Link } from '@remix-run/react'
+import type { PublicSession } from '../../models/live-sessions.server'
 
-/** What a session card shows: the public fields of a session (PublicSession, serialised). */
-export interface SessionSummary {
-  id: string
-  roomCode: string
-  title: string
-  description: string
-  isPublic: boolean
-  status: 'live' | 'ended'
-  host: { username: string | null; displayName: string | null }
-  liveViewers: number
-}
+/** What a session card shows: the public fields of a session (a type only; nothing of the model ships). */
+export type SessionSummary = Pick<
+  PublicSession,
+  | 'id'
+  | 'roomCode'
+  | 'title'
+  | 'description'
+  | 'isPublic'
+  | 'status'
+  | 'host'
+  | 'liveViewers'
+>
 
 /** One session in a list: title, host, viewers, and the link into the room. */
 export function SessionCard({ session }: { session: SessionSummary }) {
