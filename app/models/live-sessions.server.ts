@@ -1,7 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { queryRows, type Db, type Tx } from '../db/client.server'
 import { isUniqueViolation } from '../db/errors'
-import { liveSessions, orphanHmsRooms, sessionParticipants } from '../db/schema'
+import {
+  liveSessions,
+  orphanHmsRooms,
+  sessionBans,
+  sessionParticipants,
+} from '../db/schema'
 import type { Hms, HmsRole } from '../services/hms.server'
 import { log } from '../services/monitoring.server'
 import { DomainError } from '../utils/errors'
@@ -226,6 +231,22 @@ export async function joinSession(
 ): Promise<JoinGrant> {
   if (session.status !== 'live')
     throw new DomainError('session_ended', 'This session has ended.', 410)
+  // A ban from the chat is a ban from the session (SPEC §2a).
+  const [ban] = await db
+    .select({ userId: sessionBans.userId })
+    .from(sessionBans)
+    .where(
+      and(
+        eq(sessionBans.sessionId, session.id),
+        eq(sessionBans.userId, user.id),
+      ),
+    )
+  if (ban)
+    throw new DomainError(
+      'banned',
+      'You are banned from this session by its host.',
+      403,
+    )
   await db
     .insert(sessionParticipants)
     .values({ sessionId: session.id, userId: user.id, role: 'viewer' })

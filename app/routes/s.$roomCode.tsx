@@ -16,6 +16,7 @@ import { TipForm, type TipFormResult } from '../components/credits/tip-form'
 import { VideoStage } from '../components/session/video-stage'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
+import { archiveAfterEnd } from '../models/chat.server'
 import { boostSession, tip } from '../models/credits.server'
 import {
   endSession,
@@ -95,6 +96,7 @@ export function action(args: ActionFunctionArgs) {
       const intent = form.get('intent')
       if (intent === 'end') {
         await endSession(db, context.hms, user, sessionId)
+        await archiveAfterEnd(db, context.chat, sessionId)
       } else if (intent === 'promote' || intent === 'demote') {
         await setPresenter(db, context.hms, user, sessionId, {
           userId: String(form.get('userId') ?? ''),
