@@ -729,6 +729,7 @@ export interface RoomParticipant {
   username: string | null
   displayName: string | null
   role: ParticipantRole
+  isModerator: boolean
   present: boolean
 }
 
@@ -737,6 +738,7 @@ type RoomParticipantRow = {
   username: string | null
   display_name: string | null
   role: ParticipantRole
+  is_moderator: boolean
   present: boolean
 }
 
@@ -778,7 +780,7 @@ export async function getRoomView(
        where session_id = v.id and user_id = ${userId}) as my_role,
       (select json_agg(p order by p.role = 'host' desc, p.role = 'presenter' desc, p.display_name)
        from (
-         select sp.user_id, u.username, u.display_name, sp.role,
+         select sp.user_id, u.username, u.display_name, sp.role, sp.is_moderator,
            exists (select 1 from peer_intervals pi
                    where pi.session_id = sp.session_id and pi.user_id = sp.user_id
                      and pi.left_at is null and pi.joined_at is not null) as present
@@ -802,6 +804,7 @@ export async function getRoomView(
       username: p.username,
       displayName: p.display_name,
       role: p.role,
+      isModerator: p.is_moderator,
       present: p.present,
     })),
   }
