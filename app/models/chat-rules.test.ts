@@ -218,6 +218,17 @@ describe('parseClientFrame', () => {
     expect(refusalCode('{'.repeat(MAX_FRAME_BYTES + 1))).toBe('frame_too_large')
   })
 
+  test('counts bytes, not UTF-16 units', () => {
+    // 3,000 three-byte characters: 9,000 bytes in 3,000 units.
+    const text = '€'.repeat(3_000)
+    expect(refusalCode(JSON.stringify({ type: 'send', text }))).toBe(
+      'frame_too_large',
+    )
+    expect(
+      parseClientFrame(JSON.stringify({ type: 'send', text: '€'.repeat(500) })),
+    ).toHaveProperty('frame')
+  })
+
   test('refuses broken JSON and JSON that is not a frame', () => {
     for (const raw of [
       '{"type":"send"',

@@ -84,7 +84,12 @@ export function parseClientFrame(
 ): { frame: ClientFrame } | { refusal: Refusal } {
   if (typeof raw !== 'string')
     return refuse('bad_frame', 'Frames are JSON text, not binary.')
-  if (raw.length > MAX_FRAME_BYTES)
+  // A UTF-16 unit is at least one UTF-8 byte: count bytes only when it could matter.
+  if (
+    raw.length > MAX_FRAME_BYTES ||
+    (raw.length * 3 > MAX_FRAME_BYTES &&
+      new TextEncoder().encode(raw).length > MAX_FRAME_BYTES)
+  )
     return refuse('frame_too_large', 'That frame is too large.')
   let data: unknown
   try {

@@ -330,6 +330,7 @@ export async function archiveSessionChat(
   rooms: ChatRooms,
   sessionId: string,
 ): Promise<{ archived: boolean; messages: number }> {
+  const started = Date.now()
   const room = rooms(sessionId)
   await room.close()
   const exported = await room.exportChat()
@@ -380,7 +381,15 @@ export async function archiveSessionChat(
     .from(liveSessions)
     .where(eq(liveSessions.id, sessionId))
   if (session?.archivedAt) await room.clear()
-  return { archived, messages: archived ? exported.messages.length : 0 }
+  const messages = archived ? exported.messages.length : 0
+  if (archived)
+    log('info', 'chat archived', {
+      sessionId,
+      messages,
+      actions: exported.actions.length,
+      durationMs: Date.now() - started,
+    })
+  return { archived, messages }
 }
 
 /**

@@ -131,7 +131,7 @@ describe.skipIf(!hasChromium)('session chat in Chromium', () => {
     await settled(host)
     await host.getByRole('button', { name: 'End session for everyone' }).click()
     await host.getByText('This session has ended.').first().waitFor()
-    await viewer.getByText('The chat has ended with the session.').waitFor()
+    await viewer.getByText(/^The chat has ended with the session/).waitFor()
 
     // The recording completes (the fake 100ms sends its webhooks) and its page replays the chat.
     const entry = host.getByRole('listitem').filter({ hasText: title })

@@ -136,7 +136,7 @@ export function ChatPanel({
         tabIndex={0}
         onScroll={onScroll}
       >
-        {messages.length === 0 ? (
+        {messages.length === 0 && connection !== 'ended' ? (
           <li className="muted chat-empty">No messages yet. Say hello!</li>
         ) : null}
         {messages.map((m) => (
@@ -212,7 +212,8 @@ function statusText(connection: string, slowModeSeconds: number) {
   if (connection === 'connecting') return 'Connecting to the chat…'
   if (connection === 'reconnecting')
     return 'Connection lost. Reconnecting to the chat…'
-  if (connection === 'ended') return 'The chat has ended with the session.'
+  if (connection === 'ended')
+    return 'The chat has ended with the session. It replays with the recording, when there is one.'
   if (connection === 'banned') return 'You were banned from this chat.'
   return slowModeSeconds > 0
     ? `Slow mode: one message every ${slowModeSeconds} seconds.`
