@@ -275,6 +275,12 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
     })
   }
 
+  /** The member's account is gone: their open sockets close, and they cannot come back in. */
+  disconnectMember(userId: string): void {
+    for (const ws of this.ctx.getWebSockets(userId))
+      ws.close(4001, 'account deleted')
+  }
+
   setBlockedTerms(terms: string[]): void {
     this.saveSetting('blocked_terms', JSON.stringify(terms))
   }

@@ -70,6 +70,7 @@ export interface ChatRoom {
   ): MaybePromise<ModerationOutcome>
   setModerator(userId: string, isModerator: boolean): MaybePromise<void>
   setBlockedTerms(terms: string[]): MaybePromise<void>
+  disconnectMember(userId: string): MaybePromise<void>
   close(): MaybePromise<void>
   exportChat(): MaybePromise<ChatExport>
   clear(): MaybePromise<void>
@@ -442,6 +443,40 @@ export async function archiveAfterEnd(
       sessionId,
       error: error instanceof Error ? error.message : String(error),
     })
+  }
+}
+
+/**
+ * After an account is deleted: the chats of the sessions it hosted (ended by the deletion) are
+ * archived now, and its open sockets in other live chats are closed, so nobody keeps talking under
+ * a deleted name until the session ends.
+ */
+export async function leaveChatsAfterDeletion(
+  db: Db,
+  rooms: ChatRooms,
+  userId: string,
+): Promise<void> {
+  const rows = await queryRows<{ id: string; hosted: boolean }>(
+    db,
+    sql`
+    select s.id, s.host_id = ${userId} as hosted from live_sessions s
+    where (s.host_id = ${userId} and s.status = 'ended' and s.chat_archived_at is null)
+       or (s.status = 'live' and exists (select 1 from session_participants sp
+             where sp.session_id = s.id and sp.user_id = ${userId}))`,
+  )
+  for (const { id, hosted } of rows) {
+    if (hosted) {
+      await archiveAfterEnd(db, rooms, id)
+      continue
+    }
+    try {
+      await rooms(id).disconnectMember(userId)
+    } catch (error) {
+      log('warn', 'a deleted account was not disconnected from a chat', {
+        sessionId: id,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { leaveChatsAfterDeletion } from '../models/chat.server'
 import { deleteAccount, toMe, updateProfile } from '../models/users.server'
 import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
@@ -38,6 +39,7 @@ export const { loader, action } = apiRoute({
     const user = await requireApiUser(request, context)
     const { confirm } = await parseJson(request, DeleteAccountInput)
     await deleteAccount(getDb(context), user, confirm)
+    await leaveChatsAfterDeletion(getDb(context), context.chat, user.id)
     return new Response(null, {
       status: 204,
       headers: {

@@ -13,7 +13,11 @@ import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
 import { fieldAria, TextField } from '../components/ui/text-field'
 import { deleteAllAuthSessions } from '../models/auth-sessions.server'
-import { getBlockedTerms, replaceBlockedTerms } from '../models/chat.server'
+import {
+  getBlockedTerms,
+  replaceBlockedTerms,
+  leaveChatsAfterDeletion,
+} from '../models/chat.server'
 import { deleteAccount, toMe, updateProfile } from '../models/users.server'
 import { getDb } from '../utils/context.server'
 import { DomainError } from '../utils/errors'
@@ -79,6 +83,7 @@ export function action(args: ActionFunctionArgs) {
       if (intent === 'delete') {
         // Typing the exact username is the safeguard against a stray click; nothing happens otherwise.
         await deleteAccount(db, user, String(form.get('confirm') ?? ''))
+        await leaveChatsAfterDeletion(db, context.chat, user.id)
         throw redirect('/?deleted=1', {
           headers: { 'Set-Cookie': await context.session.clear() },
         })

@@ -10,6 +10,7 @@ import { DisplayNameField } from '../components/display-name-field'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
 import { TextField } from '../components/ui/text-field'
+import { leaveChatsAfterDeletion } from '../models/chat.server'
 import {
   deleteAccount,
   needsProfile,
@@ -65,6 +66,7 @@ export function action(args: ActionFunctionArgs) {
           user,
           String(form.get('confirm') ?? ''),
         )
+        await leaveChatsAfterDeletion(getDb(context), context.chat, user.id)
         throw redirect('/?deleted=1', {
           headers: { 'Set-Cookie': await context.session.clear() },
         })

@@ -36,11 +36,14 @@ export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef'
 
 export const TEST_OTP_SECRET = 'test-otp-secret-0123456789abcdef'
 
+/** What session cookies are signed with in test deployments (`SESSION_SECRETS`). */
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef'
+
 /** What every test deployment runs with, unless a test overrides it. */
 const TEST_VARS = {
   ENVIRONMENT: 'test',
   HMS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-  SESSION_SECRETS: 'test-session-secret-0123456789abcdef',
+  SESSION_SECRETS: TEST_SESSION_SECRET,
   OTP_SECRET: TEST_OTP_SECRET,
   SMS_PROVIDER: 'outbox',
 }
