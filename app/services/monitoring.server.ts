@@ -119,16 +119,17 @@ export function createMonitor({
 
   return {
     captureException(error, extra = {}) {
-      if (isExpectedError(error)) return
       // Errors carry what they were working on (a query's parameters, a URL): scrub before anyone sees it.
       const safe = scrubError(error)
       originals.set(safe, error)
       const fields = scrubDeep(extra)
-      writeLine('error', safe.message, {
-        ...fields,
-        error: safe.name,
-        stack: safe.stack,
-      })
+      // beforeSend drops the event of an expected error; the log needs no error line for it either.
+      if (!isExpectedError(error))
+        writeLine('error', safe.message, {
+          ...fields,
+          error: safe.name,
+          stack: safe.stack,
+        })
       sentry?.withScope((scope) => {
         scope.setExtras(fields)
         scope.captureException(safe)
