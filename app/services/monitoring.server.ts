@@ -116,9 +116,15 @@ export function createMonitor({
     : null
   sentry?.setTag('request_id', requestId)
   sentry?.setTag('source', source)
+  // Remix hands every route whose loader failed to handleError, often with one shared error.
+  const reported = new WeakSet<object>()
 
   return {
     captureException(error, extra = {}) {
+      if (typeof error === 'object' && error !== null) {
+        if (reported.has(error)) return
+        reported.add(error)
+      }
       // Errors carry what they were working on (a query's parameters, a URL): scrub before anyone sees it.
       const safe = scrubError(error)
       originals.set(safe, error)
@@ -162,26 +168,28 @@ export function createMonitor({
       } as Parameters<Toucan['captureCheckIn']>[0])
     },
     captureBrowserError({ name, message, stack, url, kind }) {
-      const page = scrubUrl(url)
+      const page = pagePath(url)
       writeLine('warn', 'browser error', { name, page, kind })
       sentry?.withScope((scope) => {
         scope.setTag('source', 'browser')
+        scope.setTag('page', page)
         scope.setTag('browser.event', kind)
-        scope.setExtra('page', page)
         if (stack) scope.setExtra('stack', stack.slice(0, 4_000))
+        // The request this event comes with is the report's POST; the page is what matters.
         scope.captureEvent({
           level: 'error',
           platform: 'javascript',
+          transaction: page,
           exception: { values: [{ type: name, value: message }] },
-          request: { url: page },
         })
       })
     },
     captureBrowserMetrics({ url, vitals, video }) {
-      const page = scrubUrl(url)
+      const page = pagePath(url)
       writeLine('info', 'browser metrics', { page, vitals, video })
       sentry?.withScope((scope) => {
         scope.setTag('source', 'browser')
+        scope.setTag('page', page)
         for (const vital of vitals) {
           scope.setTag(`vital.${vital.name}`, vital.rating ?? 'unrated')
         }
@@ -190,11 +198,16 @@ export function createMonitor({
         scope.captureEvent({
           level: 'info',
           message: 'browser metrics',
-          request: { url: page },
+          transaction: page,
         })
       })
     },
   }
+}
+
+/** The page's path, scrubbed (no query, no ids or room codes). */
+function pagePath(url: string): string {
+  return new URL(scrubUrl(url)).pathname
 }
 
 function toRecord(samples: Array<{ name: string; value: number }>) {

@@ -114,7 +114,7 @@ describe('scrubText, control by control', () => {
       scrubUrl(
         'https://kulti.dev/s/VIBE-2K4F?phone=%2B15550001111&code=123456#x',
       ),
-    ).toBe('https://kulti.dev/s/[room code]')
+    ).toBe('https://kulti.dev/s/:roomCode')
     expect(
       scrubUrl(
         'https://kulti.dev/api/sessions/3f2b8c1e-7d4a-4b9e-9c2f-1a2b3c4d5e6f/token',
@@ -154,7 +154,7 @@ describe('scrubEvent', () => {
     expect(JSON.stringify(scrubbed)).not.toContain('VIBE-2K4F')
     expect(scrubbed.user).toEqual({ id: 'user-1' })
     expect(scrubbed.request).toEqual({
-      url: 'https://kulti.dev/s/[room code]',
+      url: 'https://kulti.dev/s/:roomCode',
       headers: { 'user-agent': 'test' },
     })
     expect(scrubbed.event_id).toBe(event.event_id)

@@ -50,7 +50,7 @@ export function scrubText(text: string): string {
 
 /**
  * A URL without its query, fragment or credentials, and with the ids and codes in its path
- * replaced by placeholders (`/s/[room code]`, `/api/sessions/:id/token`), so events of one page
+ * replaced by placeholders (`/s/:roomCode`, `/api/sessions/:id/token`), so events of one page
  * group together and no invitation leaves.
  */
 export function scrubUrl(url: string): string {
@@ -65,7 +65,7 @@ export function scrubUrl(url: string): string {
     .map((segment) => {
       const decoded = safeDecode(segment)
       if (UUID_SEGMENT.test(decoded)) return ':id'
-      if (/^[A-Za-z]{4}-[A-Za-z0-9]{4}$/.test(decoded)) return '[room code]'
+      if (/^[A-Za-z]{4}-[A-Za-z0-9]{4}$/.test(decoded)) return ':roomCode'
       if (/^[\w-]{20,}$/.test(decoded)) return ':token'
       if (/^\+?[1-9]\d{7,14}$/.test(decoded)) return ':phone'
       return segment

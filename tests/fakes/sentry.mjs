@@ -40,8 +40,9 @@ const MAX_ENVELOPE_BYTES = 1024 * 1024
  * @property {string} url
  * @property {number} port
  * @property {string} dsn
- * @property {() => Envelope[]} envelopes
- * @property {() => EnvelopeItem[]} items every item of every envelope, in arrival order
+ * @property {() => Envelope[]} envelopes since the last reset
+ * @property {() => EnvelopeItem[]} items every item of those envelopes, in arrival order
+ * @property {() => Envelope[]} history every envelope since the fake started, resets or not
  * @property {() => void} reset
  * @property {() => Promise<void>} close
  */
@@ -97,6 +98,8 @@ export async function startFakeSentry({
 } = {}) {
   /** @type {Envelope[]} */
   let envelopes = []
+  /** @type {Envelope[]} */
+  const history = []
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`)
@@ -107,15 +110,22 @@ export async function startFakeSentry({
       ) {
         const body = await readBody(req)
         const { header, items } = parseEnvelope(body)
-        envelopes.push({
+        const envelope = {
           receivedAt: new Date().toISOString(),
           path: url.pathname,
           header,
           items,
           raw: body.toString('utf8'),
-        })
+        }
+        envelopes.push(envelope)
+        history.push(envelope)
         for (const item of items) log(describe(item))
-        return send(res, 200, 'application/json', JSON.stringify({ id: header.event_id ?? null }))
+        return send(
+          res,
+          200,
+          'application/json',
+          JSON.stringify({ id: header.event_id ?? null }),
+        )
       }
       if (req.method === 'GET' && url.pathname === '/_fake/envelopes')
         return send(res, 200, 'application/json', JSON.stringify(envelopes))
@@ -127,14 +137,21 @@ export async function startFakeSentry({
         return send(res, 200, 'text/html; charset=utf-8', page(envelopes))
       return send(res, 404, 'text/plain', 'not found')
     } catch (error) {
-      return send(res, 400, 'text/plain', `bad envelope: ${error instanceof Error ? error.message : error}`)
+      return send(
+        res,
+        400,
+        'text/plain',
+        `bad envelope: ${error instanceof Error ? error.message : error}`,
+      )
     }
   })
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => resolve(undefined))
   })
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const address = /** @type {import('node:net').AddressInfo} */ (
+    server.address()
+  )
   const base = `http://${host}:${address.port}`
   return {
     url: base,
@@ -142,6 +159,7 @@ export async function startFakeSentry({
     dsn: `http://${PUBLIC_KEY}@${host}:${address.port}/${PROJECT_ID}`,
     envelopes: () => [...envelopes],
     items: () => envelopes.flatMap((envelope) => envelope.items),
+    history: () => [...history],
     reset: () => {
       envelopes = []
     },
@@ -193,7 +211,10 @@ export function describe(item) {
     const exception = p.exception?.values?.[0]
     const title = exception
       ? `${exception.type}: ${exception.value}`
-      : (p.message?.formatted ?? p.message ?? p.logentry?.message ?? '(no message)')
+      : (p.message?.formatted ??
+        p.message ??
+        p.logentry?.message ??
+        '(no message)')
     return `${p.level ?? 'error'} [${p.tags?.source ?? '?'}] ${title}`
   }
   return String(item.header.type)
@@ -205,9 +226,7 @@ const escape = (/** @type {unknown} */ text) =>
 /** @param {Envelope[]} envelopes */
 function page(envelopes) {
   const rows = envelopes
-    .flatMap((envelope) =>
-      envelope.items.map((item) => ({ envelope, item })),
-    )
+    .flatMap((envelope) => envelope.items.map((item) => ({ envelope, item })))
     .reverse()
     .map(({ envelope, item }) => {
       const p = item.payload ?? {}
