@@ -65,7 +65,7 @@ export function isExpectedError(error: unknown): boolean {
   if (isDomainError(error)) return error.status < 500
   if (isRateLimited(error)) return true
   if (error instanceof Response) return error.status < 500
-  // Remix's ErrorResponse (a thrown `json(…, 404)` after it passed through the router).
+  // Remix's ErrorResponse (what a thrown 4xx becomes once it passed through the router).
   if (
     typeof error === 'object' &&
     error !== null &&
