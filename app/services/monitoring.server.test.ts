@@ -1,11 +1,21 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
+import {
+  afterAll,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  test,
+  vi,
+} from 'vitest'
 import { startFakeSentry, type FakeSentry } from '../../tests/fakes/sentry.mjs'
 import { DomainError, RateLimited, Unavailable } from '../utils/errors'
 import { createMonitor, type MonitorOptions } from './monitoring.server'
 
 let sentry: FakeSentry
 const pending: Promise<unknown>[] = []
-const context = { waitUntil: (promise: Promise<unknown>) => void pending.push(promise) }
+const context = {
+  waitUntil: (promise: Promise<unknown>) => void pending.push(promise),
+}
 
 beforeAll(async () => {
   sentry = await startFakeSentry()
@@ -69,12 +79,20 @@ describe('createMonitor', () => {
       new RateLimited(
         'tip',
         30,
-        { allowed: false, limit: 1, remaining: 0, retryAfter: 30, resetAfter: 30 },
+        {
+          allowed: false,
+          limit: 1,
+          remaining: 0,
+          retryAfter: 30,
+          resetAfter: 30,
+        },
         60,
       ),
     )
     m.captureException(new Response('Not Found', { status: 404 }))
-    m.captureException(new DOMException('The operation was aborted', 'AbortError'))
+    m.captureException(
+      new DOMException('The operation was aborted', 'AbortError'),
+    )
     expect(await sent()).toEqual([])
     m.captureException(new Unavailable('100ms'))
     expect(await sent()).toHaveLength(1)

@@ -310,7 +310,10 @@ async function startVideoFake({ hmsPort, vars, webhooksUrl, log }) {
  */
 async function startErrorsFake({ sentryPort, vars, log }) {
   const devVars = parseVarsFile(readFileSync(DEV_VARS, 'utf8')).vars
-  const options = { host: HOST, log: (/** @type {string} */ line) => log(`[sentry] ${line}`) }
+  const options = {
+    host: HOST,
+    log: (/** @type {string} */ line) => log(`[sentry] ${line}`),
+  }
   let sentry
   try {
     sentry = await startFakeSentry({ ...options, port: sentryPort })
