@@ -129,8 +129,15 @@ describe('createMonitor', () => {
     vi.spyOn(console, 'error').mockImplementation(
       (line: string) => void lines.push(line),
     )
-    monitor({ SENTRY_DSN: undefined }).captureException(new Error('boom'))
+    monitor({ SENTRY_DSN: undefined }).captureException(
+      new Error('boom for +15550005555'),
+    )
     expect(await sent()).toEqual([])
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', msg: 'boom' })
+    // The log line is scrubbed like the event would have been.
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'error',
+      msg: 'boom for +1555*****55',
+    })
+    expect(lines.join('\n')).not.toContain('0005555')
   })
 })

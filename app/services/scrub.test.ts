@@ -68,6 +68,14 @@ describe('scrubDeep', () => {
 
 // Each control of SPEC §7's list, one by one: removing any of them fails its test.
 describe('scrubText, control by control', () => {
+  test("a failed query's bound parameters, whatever they are", () => {
+    const scrubbed = scrubText(
+      'Failed query: update users set display_name = $1 where id = $2\nparams: Ada Lovelace,3',
+    )
+    expect(scrubbed).not.toContain('Ada Lovelace')
+    expect(scrubbed).toContain('update users set display_name')
+  })
+
   test('sign-in codes next to the word code', () => {
     const scrubbed = scrubText(
       'Your Kulti code is 482913. / {"code":"482913"} / otp=482913',
