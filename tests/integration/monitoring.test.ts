@@ -16,6 +16,7 @@ import {
   type TestClient,
 } from '../support/auth'
 import { useFakeHms } from '../support/fake-hms'
+import { runNpmScript } from '../support/scripts'
 import { webhookSample } from '../support/webhook-samples'
 import {
   startWorkers,
@@ -445,6 +446,32 @@ describe('browser reports (POST /api/monitoring/client)', () => {
     expect(limited.headers.get('Retry-After')).toBeTruthy()
     await settled()
     expect(events()).toEqual([])
+  })
+})
+
+describe('the credits audit', () => {
+  test('checks in ok on a clean ledger, and as an error with an event when a balance is off', async () => {
+    sentry.reset()
+    const env = { SENTRY_DSN: sentry.dsn, ENVIRONMENT: 'test' }
+    const clean = await runNpmScript(stack.database, 'credits:audit', [], env)
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0)
+    await stack.database.query(
+      'UPDATE users SET credits = credits + 7 WHERE id = $1',
+      [ada.userId],
+    )
+    const off = await runNpmScript(stack.database, 'credits:audit', [], env)
+    expect(off.code).toBe(1)
+    expect(
+      checkIns()
+        .filter((c) => c.monitor_slug === 'credits-audit')
+        .map((c) => c.status),
+    ).toEqual(['in_progress', 'ok', 'in_progress', 'error'])
+    const [event] = events()
+    expect(event).toMatchObject({
+      level: 'error',
+      message: expect.stringMatching(/credits audit: 1 mismatch/),
+      tags: { source: 'credits:audit' },
+    })
   })
 })
 
