@@ -3,6 +3,7 @@ import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToReadableStream } from 'react-dom/server'
 import { now, recordTiming } from './services/telemetry.server'
+import { isDomainError, isRateLimited } from './utils/errors'
 import { NonceProvider } from './utils/nonce'
 
 const RENDER_TIMEOUT_MS = 5_000
@@ -59,7 +60,16 @@ export function handleError(
   if (request.signal.aborted) return
   // A 404 or a refused request is the caller's mistake, not ours: nothing to report.
   if (isRouteErrorResponse(error) && error.status < 500) return
-  context.monitor.captureException(error, {
+  // A typed error here escaped the translators (a page loader threw it): Remix answers 500, so it
+  // is our bug, whatever status it meant to have (ADR 010).
+  const escaped =
+    isDomainError(error) || isRateLimited(error)
+      ? new Error(
+          `${error.name} "${error.message}" escaped to Remix untranslated`,
+          { cause: error },
+        )
+      : error
+  context.monitor.captureException(escaped, {
     requestId: context.requestId,
     path: new URL(request.url).pathname,
   })
