@@ -31,11 +31,13 @@ import { sessionCookieJar } from '../app/utils/session-cookie.server'
 import type { Bindings } from './bindings'
 import { limitRequestBody } from './body-limit'
 import { refuseCrossSiteMutation } from './csrf'
+import { chatRooms } from './chat-rooms'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
 import { createNonce, withSecurityHeaders } from './security-headers'
 
 export { RateLimiter } from './rate-limiter'
+export { SessionChat } from './session-chat'
 
 const handleRemix = createRequestHandler(build as unknown as ServerBuild)
 
@@ -49,6 +51,8 @@ export default {
     const response = await withTelemetry(telemetry, () =>
       handleRequest(request, bindings, ctx, nonce, telemetry),
     )
+    // A WebSocket handshake (the session chat) passes as the chat object answered it.
+    if (response.status === 101) return response
     const secured = withSecurityHeaders(response, nonce)
     secured.headers.set('X-Request-Id', requestId)
     secured.headers.set(
@@ -117,6 +121,7 @@ async function handleRequest(
     ),
     sms: createSmsSender(env, (to, body) => addToOutbox(db(), to, body)),
     hms: createHms(env),
+    chat: chatRooms(bindings),
     cspNonce,
     requestId,
     version: __BUILD_VERSION__,

@@ -1,4 +1,4 @@
-import { jsonError } from '../app/utils/http.server'
+import { isOwnOrigin, jsonError } from '../app/utils/http.server'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -13,11 +13,9 @@ export function refuseCrossSiteMutation(
   appUrl?: string,
 ): Response | null {
   if (SAFE_METHODS.has(request.method)) return null
-  const ours = new Set([new URL(request.url).origin])
-  if (appUrl) ours.add(new URL(appUrl).origin)
   const origin = request.headers.get('Origin')
   if (origin !== null) {
-    return ours.has(origin) ? null : forbidden()
+    return isOwnOrigin(origin, request, appUrl) ? null : forbidden()
   }
   if (request.headers.get('Sec-Fetch-Site') === 'cross-site') return forbidden()
   const contentType = request.headers.get('Content-Type') ?? ''

@@ -1,6 +1,7 @@
 import type { Bindings } from './bindings'
 import type { RequestDatabase } from '../app/db/client.server'
 import type { BrowserSession } from '../app/models/browser-sessions.server'
+import type { ChatRooms } from '../app/models/chat.server'
 import type { Hms } from '../app/services/hms.server'
 import type { Monitor } from '../app/services/monitoring.server'
 import type { Limiter } from '../app/services/rate-limit.server'
@@ -22,6 +23,8 @@ declare module '@remix-run/cloudflare' {
     sms: SmsSender
     /** 100ms's management API and tokens (app/services/hms.server.ts). */
     hms: Hms
+    /** Each live session's SessionChat Durable Object, by session id. */
+    chat: ChatRooms
     cspNonce: string
     requestId: string
     version: string

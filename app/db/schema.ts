@@ -188,6 +188,8 @@ export const liveSessions = pgTable(
     boostedUntil: timestamp('boosted_until', { withTimezone: true }),
     // When the 100ms room was ended and disabled; null on an ended session = still to do (job).
     roomClosedAt: timestamp('room_closed_at', { withTimezone: true }),
+    // When the chat moved from the session's Durable Object to chat_messages; null = still to do.
+    chatArchivedAt: timestamp('chat_archived_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('live_sessions_room_code_key').on(t.roomCode),
@@ -200,6 +202,9 @@ export const liveSessions = pgTable(
     index('live_sessions_room_to_close_idx')
       .on(t.endedAt)
       .where(sql`${t.status} = 'ended' and ${t.roomClosedAt} is null`),
+    index('live_sessions_chat_to_archive_idx')
+      .on(t.endedAt)
+      .where(sql`${t.status} = 'ended' and ${t.chatArchivedAt} is null`),
     check(
       'live_sessions_title_length',
       sql`char_length(${t.title}) between 1 and 60`,
@@ -239,6 +244,8 @@ export const sessionParticipants = pgTable(
       .notNull()
       .references(() => users.id),
     role: text('role', { enum: ['host', 'presenter', 'viewer'] }).notNull(),
+    // Named by the host (SPEC §2a): may hide messages, time out, ban and set slow mode.
+    isModerator: boolean('is_moderator').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true })
       .notNull()
       .defaultNow(),
@@ -468,4 +475,101 @@ export const recordings = pgTable(
       sql`coalesce(${t.durationSeconds}, 0) >= 0 and coalesce(${t.sizeBytes}, 0) >= 0`,
     ),
   ],
+)
+
+/** People banned from a session by its host or a moderator: no chat, no join token. */
+export const sessionBans = pgTable(
+  'session_bans',
+  {
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    bannedBy: uuid('banned_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.userId] })],
+)
+
+/** A host's blocked chat terms: messages containing one are shown only to their author. */
+export const chatBlockedTerms = pgTable(
+  'chat_blocked_terms',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => users.id),
+    term: text('term').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.term] }),
+    check(
+      'chat_blocked_terms_length',
+      sql`char_length(${t.term}) between 1 and 50`,
+    ),
+  ],
+)
+
+/**
+ * A session's chat once it ended, archived from its Durable Object in one transaction. `id` is the
+ * object's message id (increasing within the session). Hidden and held-back messages are kept for
+ * the audit and the host's export; replay shows neither.
+ */
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    id: integer('id').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    displayName: text('display_name').notNull(),
+    text: text('text').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    isQuestion: boolean('is_question').notNull().default(false),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    hiddenAt: timestamp('hidden_at', { withTimezone: true }),
+    hiddenBy: uuid('hidden_by').references(() => users.id),
+    // Contained one of the host's blocked terms: only its author ever saw it.
+    isHeld: boolean('is_held').notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.id] }),
+    index('chat_messages_user_id_idx').on(t.userId),
+    check(
+      'chat_messages_text_length',
+      sql`char_length(${t.text}) between 1 and 500`,
+    ),
+  ],
+)
+
+/** Every moderation action in a session's chat, with who took it (archived with the messages). */
+export const chatModerationActions = pgTable(
+  'chat_moderation_actions',
+  {
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    actorId: uuid('actor_id')
+      .notNull()
+      .references(() => users.id),
+    action: text('action').notNull(),
+    targetUserId: uuid('target_user_id').references(() => users.id),
+    messageId: integer('message_id'),
+    // Minutes of a timeout, seconds of slow mode.
+    amount: integer('amount'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
 )

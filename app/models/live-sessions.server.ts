@@ -1,7 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { queryRows, type Db, type Tx } from '../db/client.server'
 import { isUniqueViolation } from '../db/errors'
-import { liveSessions, orphanHmsRooms, sessionParticipants } from '../db/schema'
+import {
+  liveSessions,
+  orphanHmsRooms,
+  sessionBans,
+  sessionParticipants,
+} from '../db/schema'
 import type { Hms, HmsRole } from '../services/hms.server'
 import { log } from '../services/monitoring.server'
 import { DomainError } from '../utils/errors'
@@ -226,6 +231,22 @@ export async function joinSession(
 ): Promise<JoinGrant> {
   if (session.status !== 'live')
     throw new DomainError('session_ended', 'This session has ended.', 410)
+  // A ban from the chat is a ban from the session (SPEC §2a).
+  const [ban] = await db
+    .select({ userId: sessionBans.userId })
+    .from(sessionBans)
+    .where(
+      and(
+        eq(sessionBans.sessionId, session.id),
+        eq(sessionBans.userId, user.id),
+      ),
+    )
+  if (ban)
+    throw new DomainError(
+      'banned',
+      'You are banned from this session by its host.',
+      403,
+    )
   await db
     .insert(sessionParticipants)
     .values({ sessionId: session.id, userId: user.id, role: 'viewer' })
@@ -708,6 +729,7 @@ export interface RoomParticipant {
   username: string | null
   displayName: string | null
   role: ParticipantRole
+  isModerator: boolean
   present: boolean
 }
 
@@ -716,6 +738,7 @@ type RoomParticipantRow = {
   username: string | null
   display_name: string | null
   role: ParticipantRole
+  is_moderator: boolean
   present: boolean
 }
 
@@ -757,7 +780,7 @@ export async function getRoomView(
        where session_id = v.id and user_id = ${userId}) as my_role,
       (select json_agg(p order by p.role = 'host' desc, p.role = 'presenter' desc, p.display_name)
        from (
-         select sp.user_id, u.username, u.display_name, sp.role,
+         select sp.user_id, u.username, u.display_name, sp.role, sp.is_moderator,
            exists (select 1 from peer_intervals pi
                    where pi.session_id = sp.session_id and pi.user_id = sp.user_id
                      and pi.left_at is null and pi.joined_at is not null) as present
@@ -781,6 +804,7 @@ export async function getRoomView(
       username: p.username,
       displayName: p.display_name,
       role: p.role,
+      isModerator: p.is_moderator,
       present: p.present,
     })),
   }

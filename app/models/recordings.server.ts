@@ -144,7 +144,7 @@ export async function startRecording(
       .catch(() => {})
     throw error
   }
-  return requireView(db, actor.id, id)
+  return requireRecordingView(db, actor.id, id)
 }
 
 /** The host stops the running recording; 100ms's webhooks then finish it. 409 when none runs. */
@@ -178,7 +178,7 @@ export async function stopRecording(
     .where(
       and(eq(recordings.id, active.id), eq(recordings.status, 'recording')),
     )
-  return requireView(db, actor.id, active.id)
+  return requireRecordingView(db, actor.id, active.id)
 }
 
 async function requireHostedSession(
@@ -283,7 +283,8 @@ async function findViewRow(
   return row ?? null
 }
 
-async function requireView(db: Db, userId: string, id: string) {
+/** A recording `userId` may see (host or participant of its session); 404 otherwise. */
+export async function requireRecordingView(db: Db, userId: string, id: string) {
   const row = await findViewRow(db, userId, id)
   if (!row) throw recordingNotFound()
   return toView(row)

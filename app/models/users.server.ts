@@ -1,7 +1,14 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/client.server'
 import { isUniqueViolation } from '../db/errors'
-import { authSessions, otpCodes, smsOutbox, users } from '../db/schema'
+import {
+  authSessions,
+  chatBlockedTerms,
+  chatMessages,
+  otpCodes,
+  smsOutbox,
+  users,
+} from '../db/schema'
 import type { ProfilePatch } from '../utils/validation'
 import { DomainError } from '../utils/errors'
 import { payWelcomeBonus } from './credits.server'
@@ -201,6 +208,9 @@ async function removePersonalData(tx: Tx, user: User): Promise<void> {
     await tx.delete(smsOutbox).where(eq(smsOutbox.to, user.phone))
   }
   await tx.delete(authSessions).where(eq(authSessions.userId, user.id))
+  // What they wrote in archived chats, and the terms they blocked, are theirs.
+  await tx.delete(chatMessages).where(eq(chatMessages.userId, user.id))
+  await tx.delete(chatBlockedTerms).where(eq(chatBlockedTerms.hostId, user.id))
   await tx
     .update(users)
     .set({

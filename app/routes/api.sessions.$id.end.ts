@@ -1,3 +1,4 @@
+import { archiveAfterEnd } from '../models/chat.server'
 import { endSession, getPublicSession } from '../models/live-sessions.server'
 import { apiRoute, json } from '../utils/api.server'
 import { getDb } from '../utils/context.server'
@@ -9,6 +10,7 @@ export const { loader, action } = apiRoute({
     const user = await requireApiUser(request, context)
     const db = getDb(context)
     const { session } = await endSession(db, context.hms, user, params.id ?? '')
+    await archiveAfterEnd(db, context.chat, session.id)
     return json({ session: await getPublicSession(db, session.id) })
   },
 })

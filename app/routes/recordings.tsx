@@ -1,6 +1,7 @@
 import {
   redirect,
   type ActionFunctionArgs,
+  type LinksFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -17,12 +18,19 @@ import {
   listRecordings,
   type RecordingView,
 } from '../models/recordings.server'
+import chatStyles from '../styles/chat.css'
 import { getDb } from '../utils/context.server'
 import { DomainError, isDomainError } from '../utils/errors'
 import { formAction, formHeaders, RecordingsQuery } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
 
 export const meta: MetaFunction = () => [{ title: 'Recordings — Kulti' }]
+
+// The player's chat replay renders messages as the room does. A stylesheet cannot ride in the lazy
+// player chunk (the compiler turns a .css import into a URL), so the page links it: a few KB of CSS.
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: chatStyles },
+]
 
 export const headers = formHeaders
 

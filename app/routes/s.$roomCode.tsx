@@ -1,6 +1,7 @@
 import {
   redirect,
   type ActionFunctionArgs,
+  type LinksFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/cloudflare'
@@ -12,10 +13,12 @@ import {
   useRevalidator,
 } from '@remix-run/react'
 import { useEffect } from 'react'
+import { ChatPanel } from '../components/chat/chat-panel'
 import { TipForm, type TipFormResult } from '../components/credits/tip-form'
 import { VideoStage } from '../components/session/video-stage'
 import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
+import { archiveAfterEnd, setSessionModerator } from '../models/chat.server'
 import { boostSession, tip } from '../models/credits.server'
 import {
   endSession,
@@ -33,12 +36,17 @@ import {
   TipForm as TipFormSchema,
 } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
+import chatStyles from '../styles/chat.css'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.room.session.title} — Kulti` : 'Session — Kulti' },
 ]
 
 export const headers = formHeaders
+
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: chatStyles },
+]
 
 // Roles and the session's status change under the page (a promotion, the end): it asks again.
 const REFRESH_SECONDS = 10
@@ -95,10 +103,17 @@ export function action(args: ActionFunctionArgs) {
       const intent = form.get('intent')
       if (intent === 'end') {
         await endSession(db, context.hms, user, sessionId)
+        await archiveAfterEnd(db, context.chat, sessionId)
       } else if (intent === 'promote' || intent === 'demote') {
         await setPresenter(db, context.hms, user, sessionId, {
           userId: String(form.get('userId') ?? ''),
           action: intent,
+        })
+      } else if (intent === 'moderator-add' || intent === 'moderator-remove') {
+        // Host only (the model checks): a chat moderator among the participants.
+        await setSessionModerator(db, context.chat, user.id, sessionId, {
+          userId: String(form.get('userId') ?? ''),
+          action: intent === 'moderator-add' ? 'add' : 'remove',
         })
       } else if (intent === 'tip') {
         // Anyone in the room tips its host, in this session; both come from the database.
@@ -334,6 +349,7 @@ export default function Room() {
                   </span>
                   <span className="participant-role">
                     {ROLE_LABELS[p.role]}
+                    {p.isModerator ? ' · Moderator' : ''}
                     <span className="visually-hidden">
                       {p.present ? ', in the room' : ', not in the room'}
                     </span>
@@ -350,6 +366,17 @@ export default function Room() {
                           ? `Make ${p.displayName ?? 'them'} a presenter`
                           : `Make ${p.displayName ?? 'them'} a viewer`}
                       </SubmitButton>
+                      <SubmitButton
+                        intent={
+                          p.isModerator ? 'moderator-remove' : 'moderator-add'
+                        }
+                        className="button button-small button-ghost"
+                        pendingLabel="…"
+                      >
+                        {p.isModerator
+                          ? `Stop ${p.displayName ?? 'them'} moderating chat`
+                          : `Make ${p.displayName ?? 'them'} a chat moderator`}
+                      </SubmitButton>
                     </Form>
                   ) : null}
                 </li>
@@ -364,11 +391,11 @@ export default function Room() {
               result={tipResult}
             />
           ) : null}
-          {/* Session chat is its own work (a Durable Object per session); this is its place. */}
-          <section className="card chat-panel" aria-labelledby="chat-heading">
-            <h2 id="chat-heading">Chat</h2>
-            <p className="muted">Chat is coming to live sessions soon.</p>
-          </section>
+          <ChatPanel
+            sessionId={session.id}
+            roomCode={session.roomCode}
+            live={live}
+          />
         </aside>
       </div>
     </div>

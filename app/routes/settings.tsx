@@ -13,10 +13,12 @@ import { FormError } from '../components/ui/form-error'
 import { SubmitButton } from '../components/ui/submit-button'
 import { fieldAria, TextField } from '../components/ui/text-field'
 import { deleteAllAuthSessions } from '../models/auth-sessions.server'
+import { getBlockedTerms, replaceBlockedTerms } from '../models/chat.server'
 import { deleteAccount, toMe, updateProfile } from '../models/users.server'
 import { getDb } from '../utils/context.server'
 import { DomainError } from '../utils/errors'
 import {
+  BlockedTermsForm,
   formAction,
   formHeaders,
   parseForm,
@@ -32,11 +34,14 @@ const BIO_MAX = 280
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context)
-  return { me: toMe(user) }
+  return {
+    me: toMe(user),
+    blockedTerms: await getBlockedTerms(getDb(context), user.id),
+  }
 }
 
 type ActionData = {
-  intent: 'profile' | 'delete'
+  intent: 'profile' | 'blocked-terms' | 'delete'
   saved?: boolean
   values?: Record<string, string>
   errors: Record<string, string>
@@ -53,6 +58,14 @@ export function action(args: ActionFunctionArgs) {
       if (intent === 'profile') {
         const input = parseForm(ProfileForm, profileValues(form))
         await updateProfile(db, user.id, input)
+        return { intent, saved: true, errors: {} }
+      }
+
+      if (intent === 'blocked-terms') {
+        const { terms } = parseForm(BlockedTermsForm, {
+          terms: form.get('terms'),
+        })
+        await replaceBlockedTerms(db, context.chat, user.id, terms)
         return { intent, saved: true, errors: {} }
       }
 
@@ -73,10 +86,17 @@ export function action(args: ActionFunctionArgs) {
 
       throw new DomainError('unknown_intent', 'Unknown form intent.')
     },
-    (form, errors): ActionData =>
-      form.get('intent') === 'delete'
-        ? { intent: 'delete', errors }
-        : { intent: 'profile', values: profileValues(form), errors },
+    (form, errors): ActionData => {
+      const intent = form.get('intent')
+      if (intent === 'delete') return { intent, errors }
+      if (intent === 'blocked-terms')
+        return {
+          intent,
+          values: { terms: String(form.get('terms') ?? '') },
+          errors,
+        }
+      return { intent: 'profile', values: profileValues(form), errors }
+    },
   )
 }
 
@@ -89,9 +109,11 @@ function profileValues(form: FormData): Record<string, string> {
 }
 
 export default function Settings() {
-  const { me } = useLoaderData<typeof loader>()
+  const { me, blockedTerms } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const profile = actionData?.intent === 'profile' ? actionData : undefined
+  const terms = actionData?.intent === 'blocked-terms' ? actionData : undefined
+  const savedTerms = blockedTerms.join('\n')
   const deletion = actionData?.intent === 'delete' ? actionData : undefined
   const errors = profile?.errors ?? {}
   const values = profile?.values ?? {
@@ -153,6 +175,45 @@ export default function Settings() {
           />
           <SubmitButton intent="profile" pendingLabel="Saving…">
             Save profile
+          </SubmitButton>
+        </Form>
+      </section>
+
+      <section className="card" aria-labelledby="blocked-terms-heading">
+        <h2 id="blocked-terms-heading">Blocked chat terms</h2>
+        <p className="muted">
+          In the chat of sessions you host, a message containing one of these
+          terms (in any case) is held back: only its author sees it.
+        </p>
+        <Form method="post" className="stack">
+          <FormError message={terms?.errors.form} />
+          {terms?.saved ? (
+            <p className="form-success" role="status">
+              Your blocked terms are saved.
+            </p>
+          ) : null}
+          <div className="field">
+            <label htmlFor="terms">Blocked terms</label>
+            {/* Keyed by the saved list, so a save shows the list as stored (trimmed, lowercased, deduplicated). */}
+            <textarea
+              key={savedTerms}
+              id="terms"
+              name="terms"
+              rows={6}
+              spellCheck={false}
+              defaultValue={terms?.values?.terms ?? savedTerms}
+              {...fieldAria('terms', {
+                error: terms?.errors.terms,
+                hintId: 'terms-hint',
+              })}
+            />
+            <p id="terms-hint" className="hint">
+              One term per line, at most 100 terms of up to 50 characters.
+            </p>
+            <FieldError id="terms-error" message={terms?.errors.terms} />
+          </div>
+          <SubmitButton intent="blocked-terms" pendingLabel="Saving…">
+            Save blocked terms
           </SubmitButton>
         </Form>
       </section>

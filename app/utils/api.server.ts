@@ -42,6 +42,8 @@ export function apiRoute(handlers: Partial<Record<Method, Handler>>) {
       if (error instanceof Response) throw error
       response = apiError(error, args)
     }
+    // A WebSocket handshake's headers are the chat object's (and immutable).
+    if (response.status === 101) return response
     for (const [name, value] of Object.entries(
       rateLimitHeaders(args.context.limiter.decisions),
     ))

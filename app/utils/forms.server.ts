@@ -42,6 +42,23 @@ export const ProfileForm = z.object({
   avatarUrl: AvatarUrl,
 })
 
+/**
+ * The blocked chat terms on /settings: a textarea, one term per line, blank lines ignored. The
+ * model (replaceBlockedTerms) owns the rules (at most 100 terms of 50 characters, duplicates
+ * dropped); this only bounds the text it will read.
+ */
+export const BlockedTermsForm = z.object({
+  terms: z
+    .string({ error: 'Enter the terms, one per line.' })
+    .max(10_000, 'That is too much text: keep at most 100 terms, one per line.')
+    .transform((text) =>
+      text
+        .split(/\r\n?|\n/)
+        .map((line) => line.trim())
+        .filter(Boolean),
+    ),
+})
+
 /** The create form on /dashboard: a checkbox for public, a select for presenters. */
 export const CreateSessionForm = z.object({
   title: SessionTitle,

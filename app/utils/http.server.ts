@@ -64,3 +64,15 @@ export async function readBodyWithLimit(
   const bytes = await readBytesWithLimit(request, maxBytes)
   return bytes === null ? null : new TextDecoder().decode(bytes)
 }
+
+/** The origins that are this app: the one the request reached, and APP_URL's when it is set. */
+export function isOwnOrigin(
+  origin: string,
+  request: Request,
+  appUrl?: string,
+): boolean {
+  return (
+    origin === new URL(request.url).origin ||
+    (!!appUrl && origin === new URL(appUrl).origin)
+  )
+}

@@ -220,6 +220,21 @@ export const RecordingListQuery = z.object({
 })
 export type RecordingListQuery = z.infer<typeof RecordingListQuery>
 
+/** `POST /api/sessions/:id/moderators`. */
+export const ModeratorInput = z.object({
+  userId: z.uuid({ error: 'must be the id of a participant' }),
+  action: z.enum(['add', 'remove'], { error: 'must be add or remove' }),
+})
+
+/** `PUT /api/me/blocked-terms`: the host's blocked chat terms, replacing the list. */
+export const BlockedTermsInput = z.object({
+  terms: z
+    .array(z.string().max(50, 'A blocked term is at most 50 characters.'), {
+      error: 'must be a list of terms',
+    })
+    .max(100, 'Keep at most 100 blocked terms.'),
+})
+
 /**
  * POST /api/monitoring/client: what a page's reporter sends (app/utils/client-monitoring.client.ts).
  * Small and bounded: a page reports at most a few errors, its Web Vitals and, in the room, video

@@ -53,6 +53,8 @@ export interface WorkerVars {
 
 export interface RunningWorkers {
   mf: Miniflare
+  /** Where Miniflare listens on loopback, for real clients (WebSockets); requests reach the app as BASE_URL. */
+  url: URL
   /** A request to the app Worker (Remix pages, JSON routes). */
   app(pathOrRequest: string, init?: RequestInit): Promise<Response>
   /** A request to the webhooks Worker. */
@@ -163,6 +165,7 @@ export async function startWorkers(
                 useSQLite: true,
               }
             : { className: 'RateLimiter', useSQLite: true },
+          SESSION_CHAT: { className: 'SessionChat', useSQLite: true },
         },
         r2Buckets: ['BACKUPS'],
       },
@@ -198,12 +201,13 @@ export async function startWorkers(
         : []),
     ],
   })
-  await mf.ready
+  const url = await mf.ready
   const appWorker = await mf.getWorker('app')
   const webhooksWorker = await mf.getWorker('webhooks')
   const toUrl = (p: string) => new URL(p, baseUrl).toString()
   return {
     mf,
+    url,
     // dispatchFetch enters through Miniflare's entry worker like a real request does; a fetch on
     // getWorker()'s proxy would refuse foreign Origin headers itself, before our CSRF check runs.
     app: (p, init) =>

@@ -1,3 +1,4 @@
+import { archiveChats } from './archive-chats'
 import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneIdempotency } from './prune-idempotency-records'
@@ -13,5 +14,6 @@ export const jobs: readonly Job[] = [
   deleteExpiredSignIns,
   retryWebhookEvents,
   cleanUpLiveSessions,
+  archiveChats,
   reconcileRecordingsJob,
 ]

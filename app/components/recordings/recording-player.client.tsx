@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react'
+import { ChatReplay } from './chat-replay'
 
 type Phase =
   | { name: 'loading' }
@@ -10,7 +11,7 @@ const HLS_TYPE = 'application/vnd.apple.mpegurl'
 /**
  * Plays one recording. It asks Kulti for a fresh presigned URL (they expire, so none is kept in
  * the page), then plays MP4 natively and HLS natively where the browser can, otherwise with
- * hls.js, downloaded only then.
+ * hls.js, downloaded only then. The session's chat replays under it, in step with the video.
  */
 export default function RecordingPlayerClient({
   id,
@@ -115,6 +116,10 @@ export default function RecordingPlayerClient({
           <span className="muted">The link works for a limited time.</span>
         </p>
       ) : null}
+      {/* Fetched alongside the video's URL; pointless once the video cannot play. */}
+      {phase.name === 'failed' ? null : (
+        <ChatReplay recordingId={id} videoRef={videoRef} />
+      )}
     </div>
   )
 }
