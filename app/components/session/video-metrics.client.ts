@@ -6,7 +6,7 @@ import {
   useHMSVanillaStore,
 } from '@100mslive/react-sdk'
 import { useEffect } from 'react'
-import { reportVideo } from '../../utils/client-monitoring.client'
+import { reportVideo } from '../../utils/client-reports.client'
 
 // Often enough to see a call degrade, rarely enough to cost nothing.
 const QUALITY_SAMPLE_MS = 30_000
