@@ -74,7 +74,12 @@ export function isExpectedError(error: unknown): boolean {
     typeof error.status === 'number'
   )
     return error.status < 500
-  return error instanceof Error && error.name === 'AbortError'
+  // A DOMException is not always an Error subclass across runtimes: judge by name.
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'AbortError'
+  )
 }
 
 // What a scrubbed copy was made from, so beforeSend can judge the original.
