@@ -2,6 +2,8 @@ import type { AppLoadContext, EntryContext } from '@remix-run/cloudflare'
 import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToReadableStream } from 'react-dom/server'
+import { now, recordTiming } from './services/telemetry.server'
+import { isDomainError, isRateLimited } from './utils/errors'
 import { NonceProvider } from './utils/nonce'
 
 const RENDER_TIMEOUT_MS = 5_000
@@ -16,6 +18,7 @@ export default async function handleRequest(
   // The same nonce is in this response's Content-Security-Policy (workers/security-headers.ts);
   // every script React renders carries it, and nothing else may run.
   const nonce = loadContext.cspNonce
+  const renderStarted = now()
   const controller = new AbortController()
   const timeout = setTimeout(() => controller.abort(), RENDER_TIMEOUT_MS)
   const body = await renderToReadableStream(
@@ -39,6 +42,8 @@ export default async function handleRequest(
   )
   body.allReady.finally(() => clearTimeout(timeout))
   if (isbot(request.headers.get('user-agent') ?? '')) await body.allReady
+  // Until the shell is ready (the headers go out then); streamed parts come after.
+  recordTiming('render', now() - renderStarted)
 
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
   return new Response(body, {
@@ -55,7 +60,16 @@ export function handleError(
   if (request.signal.aborted) return
   // A 404 or a refused request is the caller's mistake, not ours: nothing to report.
   if (isRouteErrorResponse(error) && error.status < 500) return
-  context.monitor.captureException(error, {
+  // A typed error here escaped the translators (a page loader threw it): Remix answers 500, so it
+  // is our bug, whatever status it meant to have (ADR 010).
+  const escaped =
+    isDomainError(error) || isRateLimited(error)
+      ? new Error(
+          `${error.name} "${error.message}" escaped to Remix untranslated`,
+          { cause: error },
+        )
+      : error
+  context.monitor.captureException(escaped, {
     requestId: context.requestId,
     path: new URL(request.url).pathname,
   })

@@ -2,7 +2,9 @@
 // (SPEC §3) and prints each mismatch; exit 1 if there is any, 0 otherwise. Reads in one REPEATABLE
 // READ, READ ONLY transaction (one consistent snapshot, however long the pass, while the app keeps
 // writing), in keyset-paginated batches: the ledger is never held in memory. Works on DATABASE_URL,
-// or on the embedded dev database when that is unset.
+// or on the embedded dev database when that is unset. With SENTRY_DSN set it checks in as the cron
+// monitor `credits-audit` (ok, or error with an event naming the count), so a scheduled run that
+// finds a mismatch, fails or stops running raises an alert (docs/monitoring.md).
 import { sql } from 'drizzle-orm'
 import { queryRows, type Tx } from '../app/db/client.server'
 import { parseOptions, UsageError } from './lib/cli-args'
@@ -17,8 +19,10 @@ import {
   requireCreditsLedger,
   runScript,
 } from './lib/script-database'
+import { scriptMonitor } from './lib/script-monitoring'
 
 const SCRIPT = 'credits:audit'
+const MONITOR_SLUG = 'credits-audit'
 const USAGE = `usage: npm run ${SCRIPT} [-- --batch <rows> --show <mismatches>]`
 const DEFAULT_BATCH = 5_000
 // Past this many, mismatches are counted but not printed: one systematic fault would flood the terminal.
@@ -152,6 +156,8 @@ await runScript(SCRIPT, async () => {
     console.error(`${SCRIPT}: ${error.message}\n${USAGE}`)
     return 1
   }
+  const monitor = scriptMonitor(SCRIPT)
+  const checkInId = monitor.checkIn(MONITOR_SLUG, 'in_progress')
   const database = await openScriptDatabase(SCRIPT)
   try {
     const { db } = database
@@ -188,12 +194,24 @@ await runScript(SCRIPT, async () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
     const numbers = (n: number) => n.toLocaleString('en-US')
     const counted = `${numbers(summary.users)} users, ${numbers(summary.rows)} ledger rows (credited ${numbers(summary.credited)}, debited ${numbers(summary.debited)}, balances ${numbers(summary.balances)}) in ${database.description}, ${seconds} s`
+    const durationSeconds = (Date.now() - started) / 1000
     if (summary.mismatches === 0) {
       console.log(
         `${SCRIPT}: OK: ${counted}: every balance and chain matches the ledger.`,
       )
+      monitor.checkIn(MONITOR_SLUG, 'ok', { checkInId, durationSeconds })
       return 0
     }
+    monitor.captureMessage(
+      `credits audit: ${summary.mismatches} mismatch(es)`,
+      'error',
+      {
+        mismatches: summary.mismatches,
+        users: summary.users,
+        rows: summary.rows,
+      },
+    )
+    monitor.checkIn(MONITOR_SLUG, 'error', { checkInId, durationSeconds })
     const hidden =
       summary.mismatches > show
         ? ` (the first ${show} printed; --show <n> prints more)`
@@ -204,5 +222,6 @@ await runScript(SCRIPT, async () => {
     return 1
   } finally {
     await database.close()
+    await monitor.flush()
   }
 })

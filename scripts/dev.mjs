@@ -125,6 +125,9 @@ function printBanner(s) {
           ]
         : []),
       `  Cron jobs  curl '${s.appUrl}/__scheduled?cron=${encodeURIComponent(cron)}'`,
+      s.usesFakeSentry
+        ? `  Errors     ${s.sentryUrl}  (fake Sentry: every event and check-in the Workers send, scrubbed as in production)`
+        : `  Errors     SENTRY_DSN from .dev.vars (the fake Sentry at ${s.sentryUrl} is idle)`,
       '',
       `  Database   ${database}`,
       `  DO and R2  ${relative(s.persistTo)}/ (wrangler local state)`,

@@ -9,9 +9,18 @@ import { openRequestDatabase } from '../app/db/client.server'
 import { openBrowserSession } from '../app/models/browser-sessions.server'
 import { addToOutbox } from '../app/models/sms-outbox.server'
 import { createHms } from '../app/services/hms.server'
-import { createMonitor } from '../app/services/monitoring.server'
+import { attachMonitor } from '../app/services/monitoring.server'
 import { createLimiter } from '../app/services/rate-limit.server'
 import { createSmsSender } from '../app/services/sms.server'
+import {
+  createTelemetry,
+  now,
+  serverTiming,
+  startTiming,
+  withTelemetry,
+  writeLine,
+  type Telemetry,
+} from '../app/services/telemetry.server'
 import {
   getAppEnv,
   InvalidEnvironmentError,
@@ -34,21 +43,22 @@ const handleRemix = createRequestHandler(build as unknown as ServerBuild)
 
 export default {
   async fetch(request, bindings, ctx) {
-    const started = Date.now()
+    const started = now()
     const nonce = createNonce()
     const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID()
-    const response = await handleRequest(
-      request,
-      bindings,
-      ctx,
-      nonce,
-      requestId,
+    // Everything this request does, down to the models' log lines, runs in its telemetry scope.
+    const telemetry = createTelemetry(requestId)
+    const response = await withTelemetry(telemetry, () =>
+      handleRequest(request, bindings, ctx, nonce, telemetry),
     )
     // A WebSocket handshake (the session chat) passes as the chat object answered it.
     if (response.status === 101) return response
     const secured = withSecurityHeaders(response, nonce)
     secured.headers.set('X-Request-Id', requestId)
-    secured.headers.append('Server-Timing', `total;dur=${Date.now() - started}`)
+    secured.headers.set(
+      'Server-Timing',
+      serverTiming(telemetry, now() - started),
+    )
     return secured
   },
   scheduled: runJobs(jobs),
@@ -67,33 +77,33 @@ async function handleRequest(
   bindings: Bindings,
   ctx: ExecutionContext,
   cspNonce: string,
-  requestId: string,
+  telemetry: Telemetry,
 ): Promise<Response> {
+  const { requestId } = telemetry
   let env
   try {
     env = getAppEnv(bindings)
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error
     // The operator reads the list in the logs; the visitor learns only that it is not their fault.
-    console.error(error.message)
+    writeLine('error', error.message, {})
     return jsonError(
       500,
       'misconfigured',
       'The service is misconfigured. The operators have been alerted.',
     )
   }
-  const monitor = createMonitor({
-    dsn: env.SENTRY_DSN,
-    environment: env.ENVIRONMENT,
+  const monitor = attachMonitor(telemetry, env, {
     release: __BUILD_VERSION__,
     context: ctx,
     request,
+    source: 'app',
   })
   const refusal = refuseCrossSiteMutation(request, env.APP_URL)
   if (refusal) return refusal
   const limited = await limitRequestBody(request)
   if (limited instanceof Response) return limited
-  const database = openRequestDatabase(env)
+  const database = openRequestDatabase(env, (what) => startTiming('db', what))
   const db = () => database.db
   const context: AppLoadContext = {
     cloudflare: { env: bindings, ctx },
@@ -102,6 +112,7 @@ async function handleRequest(
     monitor,
     limiter: createLimiter(bindings.RATE_LIMITER, {
       overrides: limiterOverrides(env),
+      requestId,
     }),
     session: openBrowserSession(
       db,

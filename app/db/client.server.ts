@@ -1,4 +1,4 @@
-import { Pool, neonConfig } from '@neondatabase/serverless'
+import { Pool, neonConfig, type PoolClient } from '@neondatabase/serverless'
 import type { SQL } from 'drizzle-orm'
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless'
 import * as schema from './schema'
@@ -30,13 +30,24 @@ export interface RequestDatabase {
   close(): Promise<void>
 }
 
-export function openRequestDatabase(config: DatabaseConfig): RequestDatabase {
+/**
+ * Told about every stretch of database work (opening the connection, each query): `start` is
+ * called when it begins, the function it returns when it ends. Monitoring times queries with it
+ * (Server-Timing `db`, slow-query warnings) without this module knowing monitoring.
+ */
+export type QueryObserver = (what: string) => () => void
+
+export function openRequestDatabase(
+  config: DatabaseConfig,
+  observe?: QueryObserver,
+): RequestDatabase {
   let pool: Pool | undefined
   let db: Db | undefined
   return {
     get db() {
       if (!db) {
         pool = createPool(config)
+        if (observe) observePool(pool, observe)
         db = drizzle(pool, { schema })
       }
       return db
@@ -72,4 +83,49 @@ function createPool({ DATABASE_URL, DB_WSPROXY }: DatabaseConfig): Pool {
   // would be an uncaught exception. The next query reports the failure where it matters.
   pool.on('error', () => {})
   return pool
+}
+
+type Callback = (...args: unknown[]) => void
+
+/**
+ * Wraps `pool.connect` and every client's `query` so `observe` sees each one start and end, in
+ * both of pg's calling styles (a promise, or a callback as last argument).
+ */
+function observePool(pool: Pool, observe: QueryObserver): void {
+  const observed = <F extends (...args: never[]) => unknown>(
+    original: F,
+    describe: (args: unknown[]) => string,
+  ) =>
+    function (this: unknown, ...args: unknown[]) {
+      const end = observe(describe(args))
+      const last = args.length - 1
+      if (typeof args[last] === 'function') {
+        const callback = args[last] as Callback
+        args[last] = (...results: unknown[]) => {
+          end()
+          callback(...results)
+        }
+        return original.apply(this, args as never)
+      }
+      const result = original.apply(this, args as never)
+      if (result instanceof Promise) return result.finally(end)
+      end()
+      return result
+    } as unknown as F
+  pool.connect = observed(pool.connect, () => 'connect')
+  // Each new connection's queries (pool.query and transactions both run on one).
+  pool.on('connect', (client: PoolClient) => {
+    client.query = observed(client.query, ([query]) => describeQuery(query))
+  })
+}
+
+/** The statement (never its parameters), short enough for a log line. */
+function describeQuery(query: unknown): string {
+  const text =
+    typeof query === 'string'
+      ? query
+      : typeof query === 'object' && query !== null && 'text' in query
+        ? String(query.text)
+        : 'query'
+  return text.replace(/\s+/g, ' ').slice(0, 200)
 }

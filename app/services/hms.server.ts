@@ -2,6 +2,7 @@ import { SignJWT } from 'jose'
 import * as z from 'zod'
 import { DomainError, Unavailable } from '../utils/errors'
 import { log } from './monitoring.server'
+import { measure } from './telemetry.server'
 
 /**
  * 100ms, and nothing else in the codebase knows its URLs, tokens or JSON. Every answer is parsed
@@ -212,7 +213,8 @@ export function createHms(config: HmsConfig, options: HmsOptions = {}): Hms {
     requireConfigured()
     const token = await managementToken()
     const unavailable = (reason: string) => {
-      log('warn', '100ms is unavailable', { operation, reason })
+      // A breadcrumb: the Unavailable thrown is what gets reported (or handled by the caller).
+      log('info', '100ms is unavailable', { operation, reason })
       return new Unavailable('100ms', {
         message: UNAVAILABLE_MESSAGE,
         cause: new Error(`100ms ${operation}: ${reason}`),
@@ -221,19 +223,22 @@ export function createHms(config: HmsConfig, options: HmsOptions = {}): Hms {
     let status: number
     let text: string
     try {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        // Covers the body too: a call never hangs past this.
-        signal: AbortSignal.timeout(timeoutMs),
-      })
-      status = response.status
-      text = await response.text()
+      ;({ status, text } = await measure('hms', operation, async () => {
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            Accept: 'application/json',
+            ...(body === undefined
+              ? {}
+              : { 'Content-Type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          // Covers the body too: a call never hangs past this.
+          signal: AbortSignal.timeout(timeoutMs),
+        })
+        return { status: response.status, text: await response.text() }
+      }))
     } catch (error) {
       const name = error instanceof Error ? error.name : 'error'
       throw unavailable(

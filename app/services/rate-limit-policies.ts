@@ -30,6 +30,8 @@ export const RATE_LIMIT_POLICIES = {
   'recording-control': { limit: 30, periodSeconds: 10 * 60, failClosed: false },
   // Every mutation of a signed-in user, keyed by user id (requireUser / requireApiUser).
   mutation: { limit: 120, periodSeconds: 60, failClosed: false },
+  // Browser reports (POST /api/monitoring/client), per client network: a page sends a few.
+  'client-report': { limit: 60, periodSeconds: 10 * 60, failClosed: false },
   // Counts only failed webhook authentications, so 100ms's own deliveries are never slowed down.
   'webhook-auth-failure': { limit: 20, periodSeconds: 60, failClosed: false },
 } as const satisfies Record<string, Policy>

@@ -37,7 +37,13 @@ export function createLimiter(
   {
     overrides = {},
     timeoutMs = LIMITER_TIMEOUT_MS,
-  }: { overrides?: RateLimitOverrides; timeoutMs?: number } = {},
+    requestId,
+  }: {
+    overrides?: RateLimitOverrides
+    timeoutMs?: number
+    /** Passed to the object, so an error there is reported under this request's id. */
+    requestId?: string
+  } = {},
 ): Limiter {
   const decisions: CountedDecision[] = []
   return {
@@ -50,15 +56,18 @@ export function createLimiter(
       try {
         const stub = namespace.get(namespace.idFromName(key))
         decision = await withTimeout(
-          stub.check(key, { limit, periodSeconds }),
+          stub.check(key, { limit, periodSeconds }, { requestId }),
           timeoutMs,
         )
       } catch (error) {
-        log('error', 'rate limiter unreachable', {
+        const failClosed = RATE_LIMIT_POLICIES[policyName].failClosed
+        // Failing open is worth a report of its own; failing closed is reported as the 503 it causes.
+        log(failClosed ? 'info' : 'warn', 'rate limiter unreachable', {
           policy: policyName,
+          failClosed,
           error: error instanceof Error ? error.message : String(error),
         })
-        if (!RATE_LIMIT_POLICIES[policyName].failClosed) return
+        if (!failClosed) return
         throw new Unavailable('rate limiter', { cause: error })
       }
       decisions.push({ policy: policyName, periodSeconds, decision })

@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { DomainError, Unavailable } from '../utils/errors'
 import type { AppEnv } from '../utils/env.server'
+import { measure } from './telemetry.server'
 
 /**
  * Text messages, through one of two providers: Twilio's Messages API in production, or the outbox
@@ -19,9 +20,17 @@ export function createSmsSender(env: AppEnv, outbox: OutboxWriter): SmsSender {
     // parseAppEnv already refuses this combination; the check stays next to the danger too.
     if (env.ENVIRONMENT === 'production')
       throw new Error('The SMS outbox cannot be used in production')
-    return { send: outbox }
+    return measured('outbox', { send: outbox })
   }
-  return twilioSender(env)
+  return measured('twilio', twilioSender(env))
+}
+
+/** Each send timed as `sms` (Server-Timing, slow-call warnings). */
+function measured(provider: string, sender: SmsSender): SmsSender {
+  return {
+    send: (to, body) =>
+      measure('sms', `${provider} send`, () => sender.send(to, body)),
+  }
 }
 
 const UNREACHABLE_MESSAGE =

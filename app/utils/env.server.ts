@@ -14,8 +14,32 @@ const secret = z
   .string({ error: 'is required' })
   .min(16, 'must be at least 16 characters')
 
-const CommonEnv = z.object({
+const wholeMs = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .positive('must be at least 1')
+    .default(fallback)
+
+/** What monitoring reads (app/services/monitoring.server.ts); the Durable Objects read only these. */
+const MonitoringVars = {
   ENVIRONMENT: Environment.default('development'),
+  SENTRY_DSN: url.optional(),
+  // The share of error events sent to Sentry (0 to 1). Every error is still logged.
+  SENTRY_SAMPLE_RATE: z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
+    .default(1),
+  // A database query slower than this is logged as a warning (and reported).
+  SLOW_QUERY_MS: wholeMs(500),
+  // A call to 100ms or the SMS provider slower than this is logged as a warning (and reported).
+  SLOW_CALL_MS: wholeMs(3_000),
+}
+const MonitoringEnvSchema = z.object(MonitoringVars)
+export type MonitoringEnv = z.infer<typeof MonitoringEnvSchema>
+
+const CommonEnv = z.object({
   DATABASE_URL: z
     .string({ error: 'is required' })
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
@@ -24,7 +48,7 @@ const CommonEnv = z.object({
     .string()
     .regex(/^[\w.-]+:\d+$/, 'must be host:port of the local relay')
     .optional(),
-  SENTRY_DSN: url.optional(),
+  ...MonitoringVars,
 })
 
 /** `{"otp-send-ip": {"limit": 100, "periodSeconds": 3600}}`: per-deployment limits (tests, load tests). */
@@ -280,14 +304,31 @@ export function parseWebhooksEnv(raw: Record<string, unknown>): WebhooksEnv {
   return parseWith(WebhooksEnvSchema, raw)
 }
 
-const cache = new WeakMap<object, unknown>()
+const caches = new Map<unknown, WeakMap<object, unknown>>()
 
 /** Parses once per bindings object (Workers reuse the same `env` object within an isolate). */
 function cached<T>(raw: object, parse: (raw: Record<string, unknown>) => T): T {
+  let cache = caches.get(parse)
+  if (!cache) caches.set(parse, (cache = new WeakMap()))
   if (!cache.has(raw)) cache.set(raw, parse(raw as Record<string, unknown>))
   return cache.get(raw) as T
 }
 
 export const getAppEnv = (raw: object): AppEnv => cached(raw, parseAppEnv)
+
+/**
+ * Monitoring's settings alone, for code that must report even when the rest of the configuration
+ * is broken or not its concern (a Durable Object). Invalid values fall back to logging only.
+ */
+export const readMonitoringEnv = (raw: object): MonitoringEnv =>
+  cached(raw, parseMonitoringVars)
+
+function parseMonitoringVars(raw: Record<string, unknown>): MonitoringEnv {
+  const strings = Object.fromEntries(
+    Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''),
+  )
+  const result = MonitoringEnvSchema.safeParse(strings)
+  return result.success ? result.data : MonitoringEnvSchema.parse({})
+}
 export const getWebhooksEnv = (raw: object): WebhooksEnv =>
   cached(raw, parseWebhooksEnv)

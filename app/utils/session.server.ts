@@ -1,5 +1,6 @@
 import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
 import type { users } from '../db/schema'
+import { identifyUser } from '../services/telemetry.server'
 import { DomainError } from './errors'
 
 type User = typeof users.$inferSelect
@@ -12,7 +13,14 @@ const isMutation = (request: Request) =>
 
 /** The signed-in user, or null. */
 export async function getUser(context: AppLoadContext): Promise<User | null> {
-  return (await context.session.current())?.user ?? null
+  return (await currentSession(context))?.user ?? null
+}
+
+/** The request's session; its user's id (and nothing else about them) goes with any report. */
+async function currentSession(context: AppLoadContext) {
+  const current = await context.session.current()
+  if (current) identifyUser(current.user.id)
+  return current
 }
 
 /**
@@ -25,7 +33,7 @@ export async function requireUser(
   context: AppLoadContext,
   { allowIncomplete = false } = {},
 ): Promise<User> {
-  const current = await context.session.current()
+  const current = await currentSession(context)
   if (!current) {
     const { pathname, search } = new URL(request.url)
     throw redirect(
@@ -43,7 +51,7 @@ export async function requireApiUser(
   request: Request,
   context: AppLoadContext,
 ): Promise<User> {
-  const current = await context.session.current()
+  const current = await currentSession(context)
   if (!current) throw new DomainError('unauthenticated', 'Sign in first.', 401)
   if (isMutation(request))
     await context.limiter.check('mutation', current.user.id)

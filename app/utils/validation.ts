@@ -234,3 +234,43 @@ export const BlockedTermsInput = z.object({
     })
     .max(100, 'Keep at most 100 blocked terms.'),
 })
+
+/**
+ * POST /api/monitoring/client: what a page's reporter sends (app/utils/client-monitoring.client.ts).
+ * Small and bounded: a page reports at most a few errors, its Web Vitals and, in the room, video
+ * samples. The page is a path only; the server scrubs it before anything leaves.
+ */
+export const ClientReport = z.object({
+  page: z.string().startsWith('/', 'must be a path').max(2_048),
+  errors: z
+    .array(
+      z.object({
+        kind: z.enum(['error', 'unhandledrejection']),
+        name: z.string().max(200),
+        message: z.string().max(1_000),
+        stack: z.string().max(4_000).optional(),
+      }),
+    )
+    .max(10)
+    .default([]),
+  vitals: z
+    .array(
+      z.object({
+        name: z.enum(['CLS', 'FCP', 'INP', 'LCP', 'TTFB']),
+        value: z.number().min(0).max(3_600_000),
+        rating: z.enum(['good', 'needs-improvement', 'poor']).optional(),
+      }),
+    )
+    .max(20)
+    .default([]),
+  video: z
+    .array(
+      z.object({
+        name: z.enum(['join', 'reconnect', 'quality']),
+        value: z.number().min(-1).max(3_600_000),
+      }),
+    )
+    .max(30)
+    .default([]),
+})
+export type ClientReport = z.infer<typeof ClientReport>

@@ -8,6 +8,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { FAKE_HMS_PORT, startFakeHms } from '../../tests/fakes/hms.mjs'
+import { FAKE_SENTRY_PORT, startFakeSentry } from '../../tests/fakes/sentry.mjs'
 import { parseVarsFile } from '../check-env.mjs'
 import { startEmbeddedPostgres } from './embedded-postgres.mjs'
 import { migrate } from './migrate.mjs'
@@ -40,6 +41,10 @@ const TAIL_LINES = 40
  * @property {import('../../tests/fakes/hms.mjs').FakeHms} hms the fake 100ms itself, in this process
  * @property {boolean} usesFakeHms whether the app Worker talks to it: false when .dev.vars (or
  *   `vars`) sets HMS_API_BASE to another service
+ * @property {string} sentryUrl the fake Sentry ingest (its page lists what the Workers sent)
+ * @property {import('../../tests/fakes/sentry.mjs').FakeSentry} sentry the fake Sentry itself
+ * @property {boolean} usesFakeSentry whether the Workers report to it: false when .dev.vars (or
+ *   `vars`) sets SENTRY_DSN
  * @property {Promise<{ name: string, how: string, tail: string }>} crashed settles only if a
  *   `wrangler dev` exits on its own after the start (a crash), with its last lines
  * @property {() => Promise<void>} stop stops every child, then the relay and the database
@@ -56,10 +61,13 @@ const TAIL_LINES = 40
  *   persistTo?: string,
  *   vars?: Record<string, string>,
  *   hmsPort?: number,
+ *   sentryPort?: number,
  * }} [options]
  *   `hmsPort`: where the fake 100ms listens (default 8790; a free port when that one is taken).
  *   Unless HMS_API_BASE is set elsewhere, the app Worker gets the fake's URL and credentials and
  *   HMS_WEBHOOK_URL pointing at this stack's webhooks Worker; `vars` override them.
+ *   `sentryPort`: where the fake Sentry ingest listens (default 8791; a free port when taken).
+ *   Unless SENTRY_DSN is set elsewhere, both Workers report to it.
  * @returns {Promise<DevStack>}
  */
 export async function startDevStack({
@@ -72,6 +80,7 @@ export async function startDevStack({
   persistTo = DEFAULT_PERSIST_TO,
   vars = {},
   hmsPort = FAKE_HMS_PORT,
+  sentryPort = FAKE_SENTRY_PORT,
 } = {}) {
   /** @type {Array<() => Promise<void>>} undone in reverse order by stop() */
   const cleanups = []
@@ -134,6 +143,8 @@ export async function startDevStack({
     const webhooksUrl = `http://${HOST}:${webhooksPort}`
     const video = await startVideoFake({ hmsPort, vars, webhooksUrl, log })
     cleanups.push(() => video.hms.close())
+    const errors = await startErrorsFake({ sentryPort, vars, log })
+    cleanups.push(() => errors.sentry.close())
 
     const [appInspector, webhooksInspector] = await freePorts(2)
     const common = [
@@ -153,6 +164,7 @@ export async function startDevStack({
         // ENVIRONMENT in .dev.vars, the runner says development.
         ...(definesEnvironment(DEV_VARS) ? {} : { ENVIRONMENT: 'development' }),
         ...video.vars,
+        ...errors.vars,
         ...vars,
         DATABASE_URL: connectionString,
         DB_WSPROXY: relay.address,
@@ -221,6 +233,9 @@ export async function startDevStack({
       hmsUrl: video.hms.url,
       hms: video.hms,
       usesFakeHms: video.used,
+      sentryUrl: errors.sentry.url,
+      sentry: errors.sentry,
+      usesFakeSentry: errors.used,
       crashed: Promise.race([app.crashed, webhooks.crashed]),
       stop,
     }
@@ -285,6 +300,37 @@ async function startVideoFake({ hmsPort, vars, webhooksUrl, log }) {
           HMS_WEBHOOK_URL: `${webhooksUrl}/webhooks/100ms`,
         }
       : {},
+  }
+}
+
+/**
+ * Starts the fake Sentry ingest; the Workers report to it unless SENTRY_DSN is set (in `vars` or
+ * .dev.vars), so a developer sees what production would send without an account.
+ * @param {{ sentryPort: number, vars: Record<string, string>, log: (line: string) => void }} options
+ */
+async function startErrorsFake({ sentryPort, vars, log }) {
+  const devVars = parseVarsFile(readFileSync(DEV_VARS, 'utf8')).vars
+  const options = {
+    host: HOST,
+    log: (/** @type {string} */ line) => log(`[sentry] ${line}`),
+  }
+  let sentry
+  try {
+    sentry = await startFakeSentry({ ...options, port: sentryPort })
+  } catch (error) {
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code
+    if (code !== 'EADDRINUSE' || sentryPort === 0) throw error
+    sentry = await startFakeSentry({ ...options, port: 0 })
+    log(
+      `fake Sentry: port ${sentryPort} is in use, listening on ${sentry.port} instead`,
+    )
+  }
+  const used = !(vars.SENTRY_DSN ?? devVars.SENTRY_DSN)
+  return {
+    sentry,
+    used,
+    /** @type {Record<string, string>} */
+    vars: used ? { SENTRY_DSN: sentry.dsn } : {},
   }
 }
 

@@ -26,7 +26,13 @@ export const CHROMIUM_ARGS = [
 ]
 
 export interface DevStackAndBrowser {
-  readonly stack: { appUrl: string; webhooksUrl: string; hmsUrl: string }
+  readonly stack: {
+    appUrl: string
+    webhooksUrl: string
+    hmsUrl: string
+    /** The fake Sentry ingest both Workers report to (on a free port). */
+    sentry: import('../fakes/sentry.mjs').FakeSentry
+  }
   /** Only when Chromium is installed; tests that need it run under `describe.skipIf(!hasChromium)`. */
   readonly browser: Browser
 }
@@ -67,6 +73,8 @@ export function useDevStackAndBrowser({
       appPort,
       webhooksPort,
       hmsPort,
+      // Any free port: suites never read another's reports.
+      sentryPort: 0,
       seed: false,
       persistTo: state.persistTo,
       log: () => {},

@@ -19,6 +19,8 @@ export function runNpmScript(
   database: Pick<TestDatabase, 'databaseUrl' | 'wsProxy'>,
   script: string,
   args: string[] = [],
+  /** More environment variables for the script (SENTRY_DSN…). */
+  env: Record<string, string> = {},
 ): Promise<ScriptRun> {
   return new Promise((resolve) => {
     execFile(
@@ -30,6 +32,7 @@ export function runNpmScript(
           ...process.env,
           DATABASE_URL: database.databaseUrl,
           DB_WSPROXY: database.wsProxy,
+          ...env,
         },
         timeout: 60_000,
       },

@@ -110,11 +110,17 @@ export interface StartOptions {
   baseUrl?: string
   /** Bind both Workers' RATE_LIMITER to an object whose every call fails (`true`/'throws') or never answers ('hangs'). */
   limiterOutage?: boolean | 'throws' | 'hangs'
+  /** Keep Durable Object storage in this folder (state left by an earlier deployment); in memory otherwise. */
+  durableObjectsPersist?: string
 }
 
 export async function startWorkers(
   vars: WorkerVars,
-  { limiterOutage = false, baseUrl = BASE_URL }: StartOptions = {},
+  {
+    limiterOutage = false,
+    baseUrl = BASE_URL,
+    durableObjectsPersist,
+  }: StartOptions = {},
 ): Promise<RunningWorkers> {
   for (const bundle of [APP_BUNDLE, WEBHOOKS_BUNDLE]) {
     if (!existsSync(bundle))
@@ -146,6 +152,7 @@ export async function startWorkers(
     // Requests reach the Worker with `Host: 127.0.0.1:8787`, matching their URL as a real request's
     // would (otherwise Miniflare's own port); Remix compares it with the Origin of form posts.
     upstream: baseUrl,
+    ...(durableObjectsPersist ? { durableObjectsPersist } : {}),
     workers: [
       {
         name: 'app',

@@ -42,6 +42,9 @@ describe('runJobs', () => {
     vi.spyOn(console, 'error').mockImplementation(
       (line: string) => void logs.push(line),
     )
+    vi.spyOn(console, 'warn').mockImplementation(
+      (line: string) => void logs.push(line),
+    )
     const handler = runJobs([
       job('first', ['0 3 * * *'], async () => {
         ran.push('first')
@@ -74,10 +77,26 @@ describe('runJobs', () => {
         }),
         expect.objectContaining({
           level: 'error',
-          msg: 'job failed',
+          msg: 'boom',
           job: 'first',
         }),
       ]),
     )
+    // Every job checks in by its name: in progress, then how it ended.
+    const checkIns = outcomes
+      .filter((entry) => entry.msg === 'cron check-in')
+      .map((entry) => `${entry.job}:${entry.status}`)
+    expect(checkIns.sort()).toEqual([
+      'first:error',
+      'first:in_progress',
+      'second:in_progress',
+      'second:ok',
+    ])
+    // Each run has its own id on every line it writes.
+    const runIds = new Set(
+      outcomes.filter((entry) => entry.job === 'first').map((e) => e.requestId),
+    )
+    expect(runIds.size).toBe(1)
+    expect([...runIds][0]).toMatch(/^[0-9a-f-]{36}$/)
   })
 })

@@ -1,5 +1,10 @@
 import { openRequestDatabase, type Db } from '../../app/db/client.server'
-import { createMonitor, log } from '../../app/services/monitoring.server'
+import { attachMonitor, log } from '../../app/services/monitoring.server'
+import {
+  createTelemetry,
+  startTiming,
+  withTelemetry,
+} from '../../app/services/telemetry.server'
 import { getAppEnv, type AppEnv } from '../../app/utils/env.server'
 import type { Bindings } from '../bindings'
 
@@ -10,6 +15,7 @@ export interface JobContext {
 }
 
 export interface Job {
+  /** Also the Sentry cron monitor's slug: every run checks in under it. */
   name: string
   /** The cron expressions (from wrangler.toml `[triggers]`) that run this job. */
   crons: readonly string[]
@@ -19,45 +25,60 @@ export interface Job {
 
 /**
  * The scheduled() handler: runs every job registered for the firing cron, each isolated (its own
- * database pool, its own try/catch), so one failing job neither stops nor poisons the others.
+ * database pool, its own try/catch, its own monitor and run id), so one failing job neither
+ * stops nor poisons the others. Every job checks in with Sentry by its name: `in_progress` when
+ * it starts, then `ok` or `error`, so a job that fails or stops running raises a missed check-in.
  */
 export function runJobs(
   jobs: readonly Job[],
 ): ExportedHandlerScheduledHandler<Bindings> {
   return async (controller, bindings, ctx) => {
     const env = getAppEnv(bindings)
-    const monitor = createMonitor({
-      dsn: env.SENTRY_DSN,
-      environment: env.ENVIRONMENT,
-      release: __BUILD_VERSION__,
-      context: ctx,
-    })
     const due = jobs.filter((job) => job.crons.includes(controller.cron))
     if (due.length === 0)
       log('warn', 'no job registered for cron', { cron: controller.cron })
     const outcomes = await Promise.allSettled(
-      due.map(async (job) => {
-        const started = Date.now()
-        const database = openRequestDatabase(env)
-        try {
-          const summary = await job.run({ db: database.db, env, bindings })
-          log('info', 'job succeeded', {
-            job: job.name,
-            cron: controller.cron,
-            durationMs: Date.now() - started,
-            ...summary,
+      due.map((job) => {
+        const telemetry = createTelemetry(crypto.randomUUID())
+        return withTelemetry(telemetry, async () => {
+          const monitor = attachMonitor(telemetry, env, {
+            release: __BUILD_VERSION__,
+            context: ctx,
+            source: `job:${job.name}`,
           })
-        } catch (error) {
-          log('error', 'job failed', {
-            job: job.name,
-            cron: controller.cron,
-            durationMs: Date.now() - started,
-          })
-          monitor.captureException(error, { job: job.name })
-          throw error
-        } finally {
-          await database.close()
-        }
+          const checkInId = monitor.checkIn(job.name, 'in_progress')
+          const started = Date.now()
+          const seconds = () => (Date.now() - started) / 1000
+          const database = openRequestDatabase(env, (what) =>
+            startTiming('db', what),
+          )
+          try {
+            const summary = await job.run({ db: database.db, env, bindings })
+            log('info', 'job succeeded', {
+              job: job.name,
+              cron: controller.cron,
+              durationMs: Date.now() - started,
+              ...summary,
+            })
+            monitor.checkIn(job.name, 'ok', {
+              checkInId,
+              durationSeconds: seconds(),
+            })
+          } catch (error) {
+            monitor.captureException(error, {
+              job: job.name,
+              cron: controller.cron,
+              durationMs: Date.now() - started,
+            })
+            monitor.checkIn(job.name, 'error', {
+              checkInId,
+              durationSeconds: seconds(),
+            })
+            throw error
+          } finally {
+            await database.close()
+          }
+        })
       }),
     )
     const failed = due

@@ -3,7 +3,7 @@ import { openRequestDatabase } from '../../app/db/client.server'
 import { recordWebhookEvent } from '../../app/models/webhook-events.server'
 import { webhookHandlers } from '../../app/models/webhook-handlers.server'
 import {
-  createMonitor,
+  attachMonitor,
   log,
   type Monitor,
 } from '../../app/services/monitoring.server'
@@ -11,6 +11,16 @@ import {
   createLimiter,
   rateLimitHeaders,
 } from '../../app/services/rate-limit.server'
+import { scrubError } from '../../app/services/scrub'
+import {
+  createTelemetry,
+  now,
+  serverTiming,
+  startTiming,
+  withTelemetry,
+  writeLine,
+  type Telemetry,
+} from '../../app/services/telemetry.server'
 import { secretsMatch } from '../../app/utils/constant-time'
 import {
   getWebhooksEnv,
@@ -34,14 +44,22 @@ const WEBHOOK_SECRET_HEADER = 'x-kulti-webhook-secret'
 
 type HonoEnv = {
   Bindings: Bindings
-  Variables: { env: WebhooksEnv; monitor: Monitor }
+  Variables: { env: WebhooksEnv; monitor: Monitor; telemetry: Telemetry }
 }
 
 const app = new Hono<HonoEnv>()
 
+// Outermost: the request's telemetry scope (request id, timings) around everything else, and the
+// headers every answer carries, errors included.
 app.use(async (c, next) => {
-  await next()
+  const started = now()
+  const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
+  const telemetry = createTelemetry(requestId)
+  c.set('telemetry', telemetry)
+  await withTelemetry(telemetry, next)
   c.res = withSecurityHeaders(c.res)
+  c.res.headers.set('X-Request-Id', requestId)
+  c.res.headers.set('Server-Timing', serverTiming(telemetry, now() - started))
 })
 
 app.use(async (c, next) => {
@@ -50,7 +68,7 @@ app.use(async (c, next) => {
     env = getWebhooksEnv(c.env)
   } catch (error) {
     if (!(error instanceof InvalidEnvironmentError)) throw error
-    console.error(error.message)
+    writeLine('error', error.message, {})
     return jsonError(
       500,
       'misconfigured',
@@ -60,12 +78,11 @@ app.use(async (c, next) => {
   c.set('env', env)
   c.set(
     'monitor',
-    createMonitor({
-      dsn: env.SENTRY_DSN,
-      environment: env.ENVIRONMENT,
+    attachMonitor(c.get('telemetry'), env, {
       release: __BUILD_VERSION__,
       context: c.executionCtx,
       request: c.req.raw,
+      source: 'webhooks',
     }),
   )
   await next()
@@ -76,7 +93,9 @@ app.post('/webhooks/100ms', async (c) => {
   // 100ms does not sign webhooks: the secret header we configured on the dashboard is the proof.
   if (!(await isAuthorised(c.req.header(WEBHOOK_SECRET_HEADER), env))) {
     // Guessing the secret gets slow: past the limit, failures from one address are 429s.
-    const limiter = createLimiter(c.env.RATE_LIMITER)
+    const limiter = createLimiter(c.env.RATE_LIMITER, {
+      requestId: c.get('telemetry').requestId,
+    })
     await limiter.check(
       'webhook-auth-failure',
       c.req.header('cf-connecting-ip') ?? 'unknown',
@@ -99,7 +118,7 @@ app.post('/webhooks/100ms', async (c) => {
     'invalid_event',
   )
 
-  const database = openRequestDatabase(env)
+  const database = openRequestDatabase(env, (what) => startTiming('db', what))
   try {
     let outcome
     try {
@@ -165,14 +184,9 @@ app.onError((error, c) => {
       headers: rateLimitHeaders([error]),
     })
   }
-  const monitor =
-    c.get('monitor') ??
-    createMonitor({
-      environment: 'unknown',
-      release: __BUILD_VERSION__,
-      context: c.executionCtx,
-    })
-  monitor.captureException(error)
+  const monitor = c.get('monitor')
+  if (monitor) monitor.captureException(error)
+  else writeLine('error', scrubError(error).message, {})
   if (isUnavailable(error)) {
     return jsonError(503, error.code, error.message, {
       headers: { 'Retry-After': String(error.retryAfter) },

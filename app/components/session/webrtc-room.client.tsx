@@ -38,6 +38,7 @@ import { useEffect, useId, useRef, useState } from 'react'
 import type { ReactNode } from 'react'
 import { VideoNotice } from './video-stage'
 import type { VideoRole } from './video-stage'
+import { useVideoMetrics } from './video-metrics.client'
 
 // HMSRoomProvider reads `process.env.REACT_SDK_VERSION` when it renders (nothing else in the SDK
 // touches `process` outside Node). Defined here, the SDK needs no bundler-wide `process` polyfill,
@@ -123,6 +124,7 @@ type Ending =
   | { kind: 'removed' }
 
 function Call({ token, role, displayName, onRetry }: WebRtcRoomProps) {
+  useVideoMetrics()
   const actions = useHMSActions()
   const store = useHMSVanillaStore()
   const roomState = useHMSStore(selectRoomState)
