@@ -23,6 +23,11 @@ import {
   type ModerationOutcome,
   type ModerationTarget,
 } from '../app/models/chat.server'
+import {
+  monitorDurableObjectCall,
+  type DurableObjectCall,
+} from '../app/services/monitoring.server'
+import { readMonitoringEnv } from '../app/utils/env.server'
 import type { Bindings } from './bindings'
 
 interface MessageRow extends Record<string, SqlStorageValue> {
@@ -36,6 +41,12 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   hidden_at: number | null
   hidden_by: string | null
   is_held: number
+}
+
+/** What each socket carries through hibernation: who it is and the upgrade's request id. */
+interface SocketAttachment {
+  member: ChatMember
+  requestId: string | undefined
 }
 
 const SCHEMA = `
@@ -75,6 +86,17 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
     const admission = decodeAdmission(
       request.headers.get(CHAT_ADMISSION_HEADER),
     )
+    return this.monitored(
+      'SessionChat.fetch',
+      { requestId: admission?.requestId },
+      () => this.upgrade(request, admission),
+    )
+  }
+
+  private upgrade(
+    request: Request,
+    admission: ReturnType<typeof decodeAdmission>,
+  ): Response {
     if (!admission || request.headers.get('Upgrade') !== 'websocket')
       return new Response('Expected an admitted WebSocket upgrade', {
         status: 400,
@@ -87,7 +109,10 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
     this.saveRoom(room)
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server, [member.userId])
-    server.serializeAttachment(member)
+    server.serializeAttachment({
+      member,
+      requestId: admission.requestId,
+    } satisfies SocketAttachment)
     this.send(server, {
       type: 'welcome',
       member,
@@ -107,8 +132,20 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
   }
 
   async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer) {
-    const member = ws.deserializeAttachment() as ChatMember | null
-    if (!member) return ws.close(1011, 'unknown member')
+    const attachment = ws.deserializeAttachment() as SocketAttachment | null
+    if (!attachment) return ws.close(1011, 'unknown member')
+    await this.monitored(
+      'SessionChat.webSocketMessage',
+      { requestId: attachment.requestId },
+      () => this.handleFrame(ws, attachment.member, data),
+    )
+  }
+
+  private handleFrame(
+    ws: WebSocket,
+    member: ChatMember,
+    data: string | ArrayBuffer,
+  ) {
     const parsed = parseClientFrame(data)
     if ('refusal' in parsed) return this.refuse(ws, parsed.refusal)
     const { frame } = parsed
@@ -134,6 +171,17 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
 
   /** A moderation command by `actor` (host or moderator only: the object refuses anyone else). */
   moderate(
+    actor: ChatMember,
+    command: ModerationCommand,
+    target: ModerationTarget | null,
+    call?: DurableObjectCall,
+  ): Promise<ModerationOutcome> {
+    return this.monitored('SessionChat.moderate', call, () =>
+      this.applyModeration(actor, command, target),
+    )
+  }
+
+  private applyModeration(
     actor: ChatMember,
     command: ModerationCommand,
     target: ModerationTarget | null,
@@ -262,40 +310,61 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
   }
 
   /** The host named or removed a moderator: their open sockets change role at once. */
-  setModerator(userId: string, isModerator: boolean): void {
-    for (const ws of this.ctx.getWebSockets(userId)) {
-      const member = ws.deserializeAttachment() as ChatMember
-      ws.serializeAttachment({ ...member, isModerator })
-    }
-    this.broadcast({
-      type: 'moderation',
-      action: 'moderator',
-      userId,
-      isModerator,
+  setModerator(
+    userId: string,
+    isModerator: boolean,
+    call?: DurableObjectCall,
+  ): Promise<void> {
+    return this.monitored('SessionChat.setModerator', call, () => {
+      for (const ws of this.ctx.getWebSockets(userId)) {
+        const attachment = ws.deserializeAttachment() as SocketAttachment
+        ws.serializeAttachment({
+          ...attachment,
+          member: { ...attachment.member, isModerator },
+        } satisfies SocketAttachment)
+      }
+      this.broadcast({
+        type: 'moderation',
+        action: 'moderator',
+        userId,
+        isModerator,
+      })
     })
   }
 
   /** The member's account is gone: their open sockets close, and they cannot come back in. */
-  disconnectMember(userId: string): void {
-    for (const ws of this.ctx.getWebSockets(userId))
-      ws.close(4001, 'account deleted')
+  disconnectMember(userId: string, call?: DurableObjectCall): Promise<void> {
+    return this.monitored('SessionChat.disconnectMember', call, () => {
+      for (const ws of this.ctx.getWebSockets(userId))
+        ws.close(4001, 'account deleted')
+    })
   }
 
-  setBlockedTerms(terms: string[]): void {
-    this.saveSetting('blocked_terms', JSON.stringify(terms))
+  setBlockedTerms(terms: string[], call?: DurableObjectCall): Promise<void> {
+    return this.monitored('SessionChat.setBlockedTerms', call, () =>
+      this.saveSetting('blocked_terms', JSON.stringify(terms)),
+    )
   }
 
   /** The session ended: nobody may send any more; everyone is told and disconnected. */
-  close(): void {
-    this.saveSetting('closed', '1')
-    for (const ws of this.ctx.getWebSockets()) {
-      this.send(ws, { type: 'ended' })
-      ws.close(1000, 'session ended')
-    }
+  close(call?: DurableObjectCall): Promise<void> {
+    return this.monitored('SessionChat.close', call, () => {
+      this.saveSetting('closed', '1')
+      for (const ws of this.ctx.getWebSockets()) {
+        this.send(ws, { type: 'ended' })
+        ws.close(1000, 'session ended')
+      }
+    })
   }
 
   /** Everything the object holds, for the archive (messages and actions in id order). */
-  exportChat(): ChatExport {
+  exportChat(call?: DurableObjectCall): Promise<ChatExport> {
+    return this.monitored('SessionChat.exportChat', call, () =>
+      this.exportRows(),
+    )
+  }
+
+  private exportRows(): ChatExport {
     return {
       closed: this.setting('closed') === '1',
       messages: this.sql
@@ -337,10 +406,27 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
   }
 
   /** Called once the archive committed: the object keeps nothing but the fact that it ended. */
-  async clear(): Promise<void> {
-    await this.ctx.storage.deleteAll()
-    this.sql.exec(SCHEMA)
-    this.saveSetting('closed', '1')
+  clear(call?: DurableObjectCall): Promise<void> {
+    return this.monitored('SessionChat.clear', call, async () => {
+      await this.ctx.storage.deleteAll()
+      this.sql.exec(SCHEMA)
+      this.saveSetting('closed', '1')
+    })
+  }
+
+  /** Runs one call under its own monitor: an error is reported once, with the caller's request id. */
+  private monitored<T>(
+    name: string,
+    call: DurableObjectCall | undefined,
+    work: () => T | Promise<T>,
+  ): Promise<T> {
+    return monitorDurableObjectCall(
+      readMonitoringEnv(this.env),
+      this.ctx,
+      name,
+      call,
+      work,
+    )
   }
 
   private receive(ws: WebSocket, member: ChatMember, raw: string) {

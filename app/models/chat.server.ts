@@ -85,6 +85,8 @@ export interface ChatAdmission {
   room: ChatRoomSettings
   /** Resume after this message id instead of sending the last 200. */
   after: number | null
+  /** The upgrade request's id, carried by the socket into monitoring. */
+  requestId?: string
 }
 
 export const CHAT_ADMISSION_HEADER = 'X-Kulti-Chat-Admission'

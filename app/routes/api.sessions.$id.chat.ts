@@ -47,7 +47,10 @@ export const { loader, action } = apiRoute({
       },
     )
     const headers = new Headers({ Upgrade: 'websocket' })
-    headers.set(CHAT_ADMISSION_HEADER, encodeAdmission(admission))
+    headers.set(
+      CHAT_ADMISSION_HEADER,
+      encodeAdmission({ ...admission, requestId: context.requestId }),
+    )
     return context
       .chat(admission.room.sessionId)
       .fetch(new Request(request.url, { headers }))
