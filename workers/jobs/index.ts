@@ -1,3 +1,4 @@
+import { backup } from './backup'
 import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneIdempotency } from './prune-idempotency-records'
@@ -14,4 +15,5 @@ export const jobs: readonly Job[] = [
   retryWebhookEvents,
   cleanUpLiveSessions,
   reconcileRecordingsJob,
+  backup,
 ]
