@@ -59,9 +59,10 @@ export async function fixTextForms(run: RunQuery): Promise<void> {
 
 /**
  * Every ordinary and partitioned table outside the system schemas and drizzle's bookkeeping (which
- * the migrations rebuild), without extension-owned ones, in name order.
+ * the migrations rebuild), without extension-owned ones, in name order; `primaryKey` is empty for a
+ * table without one.
  */
-export async function discoverTables(run: RunQuery): Promise<TableShape[]> {
+export async function catalogTables(run: RunQuery): Promise<TableShape[]> {
   const rows = await run<{
     schema: string
     name: string
@@ -85,21 +86,28 @@ export async function discoverTables(run: RunQuery): Promise<TableShape[]> {
       and not exists (select 1 from pg_depend d
                        where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
     order by n.nspname, c.relname`)
-  return rows.map((row) => {
-    const primaryKey = row.primary_key
+  return rows.map((row) => ({
+    schema: row.schema,
+    name: row.name,
+    primaryKey: row.primary_key
       ? (JSON.parse(row.primary_key) as string[])
-      : []
-    if (primaryKey.length === 0)
+      : [],
+    columns: row.columns
+      ? (JSON.parse(row.columns) as TableShape['columns'])
+      : [],
+  }))
+}
+
+/** The tables to back up: all of them, each with the primary key its rows are read in order of. */
+export async function discoverTables(run: RunQuery): Promise<TableShape[]> {
+  const tables = await catalogTables(run)
+  for (const table of tables) {
+    if (table.primaryKey.length === 0)
       throw new Error(
-        `table ${qualifiedName(row)} has no primary key: the backup reads every table in key order, so each needs one`,
+        `table ${qualifiedName(table)} has no primary key: the backup reads every table in key order, so each needs one`,
       )
-    return {
-      schema: row.schema,
-      name: row.name,
-      primaryKey,
-      columns: JSON.parse(row.columns) as TableShape['columns'],
-    }
-  })
+  }
+  return tables
 }
 
 /** The table's rows in primary-key order, a batch of NDJSON lines (each ending in \n) at a time. */
