@@ -25,7 +25,6 @@ import {
 } from '../../workers/jobs/backup/snapshot'
 import { nodeSha256, type BackupReader } from './backup-files'
 import { redact } from './dev-stack.mjs'
-import { startEmbeddedPostgres } from './embedded-postgres.mjs'
 import { connect, migrate } from './migrate.mjs'
 import { progressBar } from './progress'
 import { ScriptError } from './script-database'
@@ -191,6 +190,8 @@ export async function withScratchDatabase<T>(
   work: (url: string, description: string) => Promise<T>,
 ): Promise<T> {
   if (!serverUrl) {
+    // Loaded only here: PGlite's WebAssembly takes a while to load, and restores rarely need it.
+    const { startEmbeddedPostgres } = await import('./embedded-postgres.mjs')
     const embedded = await startEmbeddedPostgres()
     try {
       return await work(embedded.connectionString, 'an in-memory PGlite')
