@@ -5,7 +5,6 @@
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
-import { queryRows } from '../app/db/client.server'
 import { newBackupId } from '../workers/jobs/backup/format'
 import {
   deleteBackup,
@@ -20,7 +19,8 @@ import {
 import { folderWriter, nodeSha256, openLocalBucket } from './lib/backup-files'
 import { parseOptions, UsageError } from './lib/cli-args'
 import { formatBytes, formatCount, progressBar } from './lib/progress'
-import { openScriptDatabase, runScript } from './lib/script-database'
+import { runScript } from './lib/script-database'
+import { openSnapshotSource } from './lib/snapshot-source'
 
 const SCRIPT = 'db:backup'
 const USAGE = `usage: npm run ${SCRIPT} [-- --out <folder> | --persist-to <wrangler state folder>]`
@@ -77,47 +77,41 @@ await runScript(SCRIPT, async () => {
   }
   const started = Date.now()
   const id = newBackupId(new Date())
-  const database = await openScriptDatabase(SCRIPT)
+  const database = await openSnapshotSource(SCRIPT)
   try {
     const target = await destination(id, options)
     try {
-      const manifest = await database.db.transaction(
-        async (tx) => {
-          const run = <T extends object>(
-            query: Parameters<typeof queryRows>[1],
-          ) => queryRows<T>(tx, query)
-          // Exact totals for the progress bar, counted in the snapshot the backup reads.
-          let total = 0
-          for (const table of await discoverTables(run)) {
-            const [row] = await run<{ rows: number }>(
-              sql`select count(*)::int as rows from ${sql.identifier(table.schema)}.${sql.identifier(table.name)}`,
-            )
-            total += row?.rows ?? 0
-          }
-          const progress = progressBar(SCRIPT, total, 'rows')
-          let before = 0
-          let current = ''
-          let currentRows = 0
-          const result = await exportSnapshot({
-            id,
-            run,
-            writer: target.writer,
-            sha256: nodeSha256,
-            onRows(table, rows) {
-              const name = `${table.schema}.${table.name}`
-              if (name !== current) {
-                before += currentRows
-                current = name
-              }
-              currentRows = rows
-              progress.update(before + rows, name)
-            },
-          })
-          progress.finish('exported')
-          return result
-        },
-        { isolationLevel: 'repeatable read', accessMode: 'read only' },
-      )
+      const manifest = await database.inSnapshot(async (run) => {
+        // Exact totals for the progress bar, counted in the snapshot the backup reads.
+        let total = 0
+        for (const table of await discoverTables(run)) {
+          const [row] = await run<{ rows: number }>(
+            sql`select count(*)::int as rows from ${sql.identifier(table.schema)}.${sql.identifier(table.name)}`,
+          )
+          total += row?.rows ?? 0
+        }
+        const progress = progressBar(SCRIPT, total, 'rows')
+        let before = 0
+        let current = ''
+        let currentRows = 0
+        const result = await exportSnapshot({
+          id,
+          run,
+          writer: target.writer,
+          sha256: nodeSha256,
+          onRows(table, rows) {
+            const name = `${table.schema}.${table.name}`
+            if (name !== current) {
+              before += currentRows
+              current = name
+            }
+            currentRows = rows
+            progress.update(before + rows, name)
+          },
+        })
+        progress.finish('exported')
+        return result
+      })
       const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0)
       const bytes = manifest.tables.reduce((sum, t) => sum + t.bytes, 0)
       const seconds = ((Date.now() - started) / 1000).toFixed(1)

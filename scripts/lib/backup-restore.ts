@@ -122,22 +122,7 @@ export async function restoreBackup(
       await client.query(
         `truncate table ${tables.map(tableName).join(', ')} restart identity cascade`,
       )
-    // Loaded table by table, the rows of one table can reference rows of a table not loaded yet;
-    // the constraints come back, checked against every row, once all are in.
-    const foreignKeys = await run<{
-      table: string
-      name: string
-      definition: string
-    }>(sql`
-      select conrelid::regclass::text as table, quote_ident(conname) as name,
-             pg_get_constraintdef(oid) as definition
-      from pg_constraint
-      where contype = 'f' and conrelid in (
-        select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname not in ('information_schema', 'drizzle') and left(n.nspname, 3) <> 'pg_')
-      order by 1, 2`)
-    for (const fk of foreignKeys)
-      await client.query(`alter table ${fk.table} drop constraint ${fk.name}`)
+    const putBack = await setAsideKeysAndIndexes(client, run)
     const totalRows = manifest.tables.reduce((sum, t) => sum + t.rows, 0)
     const progress = progressBar(label, totalRows, 'rows')
     let loaded = 0
@@ -147,10 +132,7 @@ export async function restoreBackup(
       )
     }
     progress.finish('loaded')
-    for (const fk of foreignKeys)
-      await client.query(
-        `alter table ${fk.table} add constraint ${fk.name} ${fk.definition}`,
-      )
+    await putBack(label)
     for (const sequence of manifest.sequences) {
       if (sequence.lastValue === null) continue
       await client.query(
@@ -211,6 +193,73 @@ export async function withScratchDatabase<T>(
       .query(`drop database if exists "${name}" with (force)`)
       .catch(() => {})
     await admin.end().catch(() => {})
+  }
+}
+
+const USER_TABLES = sql`
+  select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname not in ('information_schema', 'drizzle') and left(n.nspname, 3) <> 'pg_'`
+
+/**
+ * Drops the foreign keys, then the indexes and the constraints that own one (primary keys, unique,
+ * exclusion), of every user table, and returns what puts them back, as pg_restore does: rows go
+ * into bare tables, each index is then built once from sorted data instead of updated row by row,
+ * and the foreign keys are checked against all the rows whatever order the tables were loaded in.
+ * All of it inside the load's transaction: a failure puts everything back as it was.
+ */
+async function setAsideKeysAndIndexes(
+  client: pg.Client,
+  run: RunQuery,
+): Promise<(label: string) => Promise<void>> {
+  const constraints = await run<{
+    table: string
+    name: string
+    definition: string
+    type: string
+  }>(sql`
+    select conrelid::regclass::text as table, quote_ident(conname) as name,
+           pg_get_constraintdef(oid) as definition, contype::text as type
+    from pg_constraint
+    where contype in ('f', 'p', 'u', 'x') and conrelid in (${USER_TABLES})
+    order by 1, 2`)
+  const indexes = await run<{ name: string; definition: string }>(sql`
+    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
+    from pg_index i
+    where i.indrelid in (${USER_TABLES})
+      and not exists (select 1 from pg_constraint c
+                       where c.conindid = i.indexrelid and c.contype in ('p', 'u', 'x'))
+    order by 1`)
+  const foreignKeys = constraints.filter((c) => c.type === 'f')
+  const owners = constraints.filter((c) => c.type !== 'f')
+  for (const fk of foreignKeys)
+    await client.query(`alter table ${fk.table} drop constraint ${fk.name}`)
+  for (const index of indexes) await client.query(`drop index ${index.name}`)
+  for (const owner of owners)
+    await client.query(
+      `alter table ${owner.table} drop constraint ${owner.name}`,
+    )
+  return async (label) => {
+    const steps = [
+      ...owners.map(
+        (c) =>
+          `alter table ${c.table} add constraint ${c.name} ${c.definition}`,
+      ),
+      ...indexes.map((index) => index.definition),
+      ...foreignKeys.map(
+        (c) =>
+          `alter table ${c.table} add constraint ${c.name} ${c.definition}`,
+      ),
+    ]
+    const progress = progressBar(
+      `${label} (keys and indexes)`,
+      steps.length,
+      'built',
+    )
+    for (const [i, step] of steps.entries()) {
+      await client.query(step)
+      progress.update(i + 1)
+    }
+    progress.finish()
   }
 }
 
