@@ -206,8 +206,9 @@ describe('the restore drill', () => {
 
     const line = workers
       .logs()
-      .map((l) => (l.startsWith('{') ? JSON.parse(l) : {}))
-      .find((l) => l.msg === 'job succeeded' && l.job === 'backup')
+      .filter((l) => l.includes('"job":"backup"'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'job succeeded')
     expect(line).toMatchObject({
       tables: Object.keys(sourceDigests).length,
       pruned: 4,
