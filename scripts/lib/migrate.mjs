@@ -3,7 +3,16 @@
 // connection at a time, so run this before anything connects through the relay (scripts/dev.mjs and
 // tests/support/database.ts migrate first, then start the relay), or while nothing is connected.
 
-import { readFile } from 'node:fs/promises'
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate as applyMigrations } from 'drizzle-orm/node-postgres/migrator'
@@ -19,16 +28,23 @@ const MIGRATIONS_TABLE = '__drizzle_migrations'
 
 /**
  * @param {string} connectionString
+ * @param {{ upTo?: number }} [options] `upTo`: stop at the migration with this journal `when` (a
+ *   backup's version, for db:restore) instead of the newest
  * @returns {Promise<{ applied: string[], latest: string | null }>} the tags applied now, and the
  *   newest tag the database is at afterwards
  */
-export async function migrate(connectionString) {
+export async function migrate(connectionString, { upTo } = {}) {
   const journal = await readJournal()
-  const client = await connect(connectionString)
+  const folder =
+    upTo === undefined ? MIGRATIONS_FOLDER : await migrationsUpTo(journal, upTo)
+  const client = await connect(connectionString).catch(async (error) => {
+    if (folder !== MIGRATIONS_FOLDER) await rm(folder, { recursive: true })
+    throw error
+  })
   try {
     const before = await lastAppliedAt(client)
     await applyMigrations(drizzle(client), {
-      migrationsFolder: MIGRATIONS_FOLDER,
+      migrationsFolder: folder,
       migrationsSchema: MIGRATIONS_SCHEMA,
       migrationsTable: MIGRATIONS_TABLE,
     })
@@ -43,7 +59,37 @@ export async function migrate(connectionString) {
     }
   } finally {
     await client.end().catch(() => {})
+    if (folder !== MIGRATIONS_FOLDER)
+      await rm(folder, { recursive: true, force: true })
   }
+}
+
+/**
+ * A copy of migrations/ whose journal ends at `when`: drizzle's migrator applies a whole folder.
+ * @param {Array<{ tag: string, when: number }>} journal
+ * @param {number} when
+ */
+async function migrationsUpTo(journal, when) {
+  if (!journal.some((entry) => entry.when === when))
+    throw new Error(
+      `no migration in migrations/meta/_journal.json was created at ${when}: this checkout is older than the database it was asked to match`,
+    )
+  const full = JSON.parse(
+    await readFile(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8'),
+  )
+  const entries = full.entries.filter((entry) => entry.when <= when)
+  const folder = await mkdtemp(path.join(tmpdir(), 'kulti-migrations-'))
+  await mkdir(path.join(folder, 'meta'))
+  await writeFile(
+    path.join(folder, 'meta/_journal.json'),
+    JSON.stringify({ ...full, entries }),
+  )
+  for (const entry of entries)
+    await copyFile(
+      path.join(MIGRATIONS_FOLDER, `${entry.tag}.sql`),
+      path.join(folder, `${entry.tag}.sql`),
+    )
+  return folder
 }
 
 async function readJournal() {
@@ -75,8 +121,9 @@ async function lastAppliedAt(client) {
  * Connects, retrying for a moment when the server hangs up at once: the embedded PGlite server
  * frees its one connection a beat after the previous client has gone.
  * @param {string} connectionString
+ * @returns {Promise<pg.Client>}
  */
-async function connect(connectionString) {
+export async function connect(connectionString) {
   const deadline = Date.now() + 2_000
   for (;;) {
     const client = new pg.Client({ connectionString })

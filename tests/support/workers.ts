@@ -22,6 +22,17 @@ function compatibility(configPath: string) {
   }
 }
 
+/** The BACKUPS bucket's name in wrangler.toml: the name its local state is kept under. */
+function backupsBucketName() {
+  const toml = readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8')
+  const name =
+    /\[\[r2_buckets\]\]\s*binding\s*=\s*"BACKUPS"\s*bucket_name\s*=\s*"([^"]+)"/.exec(
+      toml,
+    )?.[1]
+  if (!name) throw new Error('wrangler.toml binds no BACKUPS bucket')
+  return name
+}
+
 /** The address tests pretend the app is served at (also the Origin of its own forms). */
 export const BASE_URL = 'http://127.0.0.1:8787'
 
@@ -112,6 +123,11 @@ export interface StartOptions {
   limiterOutage?: boolean | 'throws' | 'hangs'
   /** Keep Durable Object storage in this folder (state left by an earlier deployment); in memory otherwise. */
   durableObjectsPersist?: string
+  /**
+   * Keep R2 on disk in this wrangler state folder (as `wrangler dev --persist-to` would), under the
+   * bucket name from wrangler.toml, so the backup scripts' `--persist-to` reads what the job wrote.
+   */
+  r2PersistTo?: string
 }
 
 export async function startWorkers(
@@ -120,6 +136,7 @@ export async function startWorkers(
     limiterOutage = false,
     baseUrl = BASE_URL,
     durableObjectsPersist,
+    r2PersistTo,
   }: StartOptions = {},
 ): Promise<RunningWorkers> {
   for (const bundle of [APP_BUNDLE, WEBHOOKS_BUNDLE]) {
@@ -153,6 +170,7 @@ export async function startWorkers(
     // would (otherwise Miniflare's own port); Remix compares it with the Origin of form posts.
     upstream: baseUrl,
     ...(durableObjectsPersist ? { durableObjectsPersist } : {}),
+    ...(r2PersistTo ? { r2Persist: path.join(r2PersistTo, 'v3', 'r2') } : {}),
     workers: [
       {
         name: 'app',
@@ -170,7 +188,7 @@ export async function startWorkers(
             : { className: 'RateLimiter', useSQLite: true },
           SESSION_CHAT: { className: 'SessionChat', useSQLite: true },
         },
-        r2Buckets: ['BACKUPS'],
+        r2Buckets: { BACKUPS: backupsBucketName() },
       },
       {
         name: 'webhooks',

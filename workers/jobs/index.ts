@@ -1,4 +1,5 @@
 import { archiveChats } from './archive-chats'
+import { backup } from './backup'
 import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneIdempotency } from './prune-idempotency-records'
@@ -16,4 +17,5 @@ export const jobs: readonly Job[] = [
   cleanUpLiveSessions,
   archiveChats,
   reconcileRecordingsJob,
+  backup,
 ]
