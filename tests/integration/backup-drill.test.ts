@@ -307,7 +307,7 @@ describe('the restore drill', () => {
       const before = (await (await workers.mf.getR2Bucket('BACKUPS')).list())
         .objects.length
       expect((await workers.scheduled(DAILY)).outcome).not.toBe('ok')
-      expect(await workers.errorLogged('job failed')).toBe(true)
+      expect(await workers.errorLogged('"job":"backup"')).toBe(true)
       expect(
         workers.logs().some((l) => l.includes('no_key has no primary key')),
       ).toBe(true)
