@@ -30,7 +30,7 @@ export function ChatPanel({
   const { member, messages, connection, notice, slowModeSeconds } = state
   const canModerate = !!member && (member.role === 'host' || member.isModerator)
   const [draft, setDraft] = useState('')
-  const listRef = useRef<HTMLOListElement>(null)
+  const listRef = useRef<HTMLDivElement>(null)
   const [following, setFollowing] = useState(true)
   const [unseen, setUnseen] = useState(0)
   const lastCount = useRef(messages.length)
@@ -126,7 +126,8 @@ export function ChatPanel({
         </div>
       ) : null}
 
-      <ol
+      {/* The log region wraps the list: role="log" on the <ol> itself would orphan its items. */}
+      <div
         ref={listRef}
         className="chat-messages"
         role="log"
@@ -136,20 +137,22 @@ export function ChatPanel({
         tabIndex={0}
         onScroll={onScroll}
       >
-        {messages.length === 0 && connection !== 'ended' ? (
-          <li className="muted chat-empty">No messages yet. Say hello!</li>
-        ) : null}
-        {messages.map((m) => (
-          <ChatItem
-            key={m.id}
-            message={m}
-            mine={m.userId === member?.userId}
-            canModerate={canModerate && open}
-            onQuestion={() => markQuestion(m.id)}
-            onModerate={(command) => void moderate(command)}
-          />
-        ))}
-      </ol>
+        <ol className="chat-message-list">
+          {messages.length === 0 && connection !== 'ended' ? (
+            <li className="muted chat-empty">No messages yet. Say hello!</li>
+          ) : null}
+          {messages.map((m) => (
+            <ChatItem
+              key={m.id}
+              message={m}
+              mine={m.userId === member?.userId}
+              canModerate={canModerate && open}
+              onQuestion={() => markQuestion(m.id)}
+              onModerate={(command) => void moderate(command)}
+            />
+          ))}
+        </ol>
+      </div>
       {unseen > 0 ? (
         <button
           type="button"
