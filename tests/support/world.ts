@@ -1,4 +1,4 @@
-import { signUp, type TestClient } from './auth'
+import { jsonRequest, signUp, type TestClient } from './auth'
 import { BASE_URL, type RunningWorkers } from './workers'
 
 // A small world for the authorization matrix and the fuzz suite: the five kinds of caller a route
@@ -56,7 +56,17 @@ async function person(workers: RunningWorkers, role: string): Promise<Person> {
     ip,
     profile: { username, displayName },
   })
-  return { ...client, username, displayName, ip }
+  // Requests read the cookie when they are sent: a test may sign this person in again.
+  const me: Person = {
+    ...client,
+    username,
+    displayName,
+    ip,
+    get: (path) => workers.app(path, { headers: { Cookie: me.cookie } }),
+    send: (method, path, body) =>
+      workers.app(path, jsonRequest(method, body, { Cookie: me.cookie })),
+  }
+  return me
 }
 
 async function expectStatus(response: Response, status: number, what: string) {
