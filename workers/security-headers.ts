@@ -19,6 +19,10 @@ const CONNECT_SOURCES = [
   'https://*.ingest.de.sentry.io',
 ]
 
+/** Where browsers report violations: `report-uri` (older browsers) and the `report-to` group. */
+export const CSP_REPORT_PATH = '/api/csp-report'
+const CSP_REPORT_GROUP = 'csp'
+
 export function contentSecurityPolicy(nonce?: string): string {
   const scripts = nonce ? `'self' 'nonce-${nonce}'` : "'self'"
   return [
@@ -35,12 +39,16 @@ export function contentSecurityPolicy(nonce?: string): string {
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
+    `report-uri ${CSP_REPORT_PATH}`,
+    `report-to ${CSP_REPORT_GROUP}`,
   ].join('; ')
 }
 
 export function securityHeaders(nonce?: string): Record<string, string> {
   return {
     'Content-Security-Policy': contentSecurityPolicy(nonce),
+    // The Reporting API's endpoint for the CSP's `report-to` group (relative to the page).
+    'Reporting-Endpoints': `${CSP_REPORT_GROUP}="${CSP_REPORT_PATH}"`,
     'Strict-Transport-Security': 'max-age=63072000; includeSubDomains; preload',
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',

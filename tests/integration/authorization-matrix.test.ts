@@ -49,6 +49,8 @@ interface Row {
   /** The request's JSON body or form, for this caller. */
   json?: (w: World, me: Person | null) => unknown
   form?: (w: World, me: Person | null) => Record<string, string>
+  /** Headers of the request (they override the JSON content type). */
+  headers?: Record<string, string>
   query?: string
   /**
    * Needs a session of its own (it ends the session or changes its recordings), or people of their
@@ -247,6 +249,18 @@ const MATRIX: Record<string, Row> = {
   'GET /api/*': { expect: everyone(404) },
   'POST /api/*': { json: () => ({}), expect: everyone(404) },
   'GET /api/health': { expect: everyone(200) },
+  // Browsers report violations without cookies; signed in or not makes no difference.
+  'POST /api/csp-report': {
+    json: (w) => ({
+      'csp-report': {
+        'document-uri': `http://127.0.0.1:8787/s/${w.session.roomCode}`,
+        'blocked-uri': 'inline',
+        'effective-directive': 'script-src-elem',
+      },
+    }),
+    headers: { 'Content-Type': 'application/csp-report' },
+    expect: everyone(204),
+  },
   'POST /api/auth/otp/send': {
     json: () => ({ phone: uniquePhone() }),
     expect: everyone(202),
@@ -389,6 +403,7 @@ async function outcome(
     path: pathIn(w, pattern) + (row.query ?? ''),
     json: row.json?.(w, me),
     form: row.form?.(w, me),
+    headers: row.headers,
   }
   const response = await callAs(stack.workers, me, call)
   const text = await response.text()
