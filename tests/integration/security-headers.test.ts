@@ -46,7 +46,11 @@ describe('pages', () => {
         headers: cookie ? { Cookie: cookie } : {},
       })
       expect(response.status, path).toBe(200)
-      expectFullSecurityHeaders(response.headers, { nonce: true }, path)
+      expectFullSecurityHeaders(
+        response.headers,
+        { nonce: true, https: false },
+        path,
+      )
       const nonce = nonceOf(response.headers)!
       nonces.add(nonce)
       expectScriptsNonced(await response.text(), nonce)
@@ -64,18 +68,54 @@ describe('pages', () => {
       body: 'intent=send&phone=nope',
     })
     expect(failed.status).toBe(400)
-    expectFullSecurityHeaders(failed.headers, { nonce: true }, 'failed form')
+    expectFullSecurityHeaders(
+      failed.headers,
+      { nonce: true, https: false },
+      'failed form',
+    )
     expectScriptsNonced(await failed.text(), nonceOf(failed.headers)!)
     const redirected = await app('/dashboard')
     expect(redirected.status).toBe(302)
-    expectFullSecurityHeaders(redirected.headers, { nonce: true }, 'redirect')
+    expectFullSecurityHeaders(
+      redirected.headers,
+      { nonce: true, https: false },
+      'redirect',
+    )
   })
 
   test('a page that does not exist: 404 with the set', async () => {
     const response = await app('/no/such/page')
     expect(response.status).toBe(404)
-    expectFullSecurityHeaders(response.headers, { nonce: true }, '404 page')
+    expectFullSecurityHeaders(
+      response.headers,
+      { nonce: true, https: false },
+      '404 page',
+    )
     expectScriptsNonced(await response.text(), nonceOf(response.headers)!)
+  })
+})
+
+describe('over https (production)', () => {
+  test('the policy also names the Reporting API group, and Reporting-Endpoints says where it is', async () => {
+    const https = await startWorkers(
+      {
+        DATABASE_URL: stack.database.databaseUrl,
+        DB_WSPROXY: stack.database.wsProxy,
+      },
+      { baseUrl: 'https://kulti.example' },
+    )
+    try {
+      for (const path of ['/', '/login', '/api/health', '/no/such/page']) {
+        const response = await https.app(path)
+        expectFullSecurityHeaders(
+          response.headers,
+          { nonce: true, https: true },
+          path,
+        )
+      }
+    } finally {
+      await https.dispose()
+    }
   })
 })
 
@@ -115,7 +155,11 @@ describe('the JSON API', () => {
     for (const [what, pending, status] of cases) {
       const response = await pending
       expect(response.status, what).toBe(status)
-      expectFullSecurityHeaders(response.headers, { nonce: true }, what)
+      expectFullSecurityHeaders(
+        response.headers,
+        { nonce: true, https: false },
+        what,
+      )
     }
   })
 })
@@ -126,13 +170,25 @@ describe('the webhooks Worker', () => {
       'x-kulti-webhook-secret': 'wrong',
     })
     expect(refused.status).toBe(401)
-    expectFullSecurityHeaders(refused.headers, { nonce: false }, 'webhook 401')
+    expectFullSecurityHeaders(
+      refused.headers,
+      { nonce: false, https: true },
+      'webhook 401',
+    )
     const invalid = await stack.workers.deliverWebhook('{}')
     expect(invalid.status).toBe(400)
-    expectFullSecurityHeaders(invalid.headers, { nonce: false }, 'webhook 400')
+    expectFullSecurityHeaders(
+      invalid.headers,
+      { nonce: false, https: true },
+      'webhook 400',
+    )
     const missing = await stack.workers.webhooks('/nothing-here')
     expect(missing.status).toBe(404)
-    expectFullSecurityHeaders(missing.headers, { nonce: false }, 'webhook 404')
+    expectFullSecurityHeaders(
+      missing.headers,
+      { nonce: false, https: true },
+      'webhook 404',
+    )
   })
 })
 
@@ -145,11 +201,19 @@ describe('500s', () => {
     try {
       const page = await broken.app('/u/someone')
       expect(page.status).toBe(500)
-      expectFullSecurityHeaders(page.headers, { nonce: true }, '500 page')
+      expectFullSecurityHeaders(
+        page.headers,
+        { nonce: true, https: false },
+        '500 page',
+      )
       expectScriptsNonced(await page.text(), nonceOf(page.headers)!)
       const api = await broken.app('/api/credits/leaderboard')
       expect(api.status).toBeGreaterThanOrEqual(500)
-      expectFullSecurityHeaders(api.headers, { nonce: true }, 'API 5xx')
+      expectFullSecurityHeaders(
+        api.headers,
+        { nonce: true, https: false },
+        'API 5xx',
+      )
     } finally {
       await broken.dispose()
     }
@@ -159,14 +223,14 @@ describe('500s', () => {
       expect(response.status).toBe(500)
       expectFullSecurityHeaders(
         response.headers,
-        { nonce: true },
+        { nonce: true, https: false },
         'misconfigured',
       )
       const hook = await misconfigured.deliverWebhook('{}')
       expect(hook.status).toBe(500)
       expectFullSecurityHeaders(
         hook.headers,
-        { nonce: false },
+        { nonce: false, https: true },
         'webhooks misconfigured',
       )
     } finally {

@@ -12,11 +12,17 @@ const HEADERS = {
     'camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=()',
   'cross-origin-opener-policy': 'same-origin',
   'x-xss-protection': '0',
-  'reporting-endpoints': 'csp="/api/csp-report"',
 }
 
-/** Every directive of the CSP and its sources; `script-src` gets the nonce when there is one. */
-function expectedPolicy(nonce: string | null): Record<string, string> {
+/**
+ * Every directive of the CSP and its sources; `script-src` gets the nonce when there is one, and an
+ * https response also names the Reporting API's group (Chromium ignores `report-uri` when a policy
+ * names one, and sends its reports only from https pages).
+ */
+function expectedPolicy(
+  nonce: string | null,
+  https: boolean,
+): Record<string, string> {
   return {
     'default-src': "'self'",
     'script-src': nonce ? `'self' 'nonce-${nonce}'` : "'self'",
@@ -32,7 +38,7 @@ function expectedPolicy(nonce: string | null): Record<string, string> {
     'base-uri': "'self'",
     'form-action': "'self'",
     'report-uri': '/api/csp-report',
-    'report-to': 'csp',
+    ...(https ? { 'report-to': 'csp' } : {}),
   }
 }
 
@@ -57,16 +63,22 @@ export function nonceOf(headers: Headers): string | null {
 }
 
 /**
- * The full SPEC §7 set, exactly. `nonce`: true for a page (a fresh nonce in script-src), false for
- * anything else (static files, JSON, webhooks: scripts from our origin only).
+ * The full SPEC §7 set, exactly. `nonce`: true for the app Worker (a fresh nonce in script-src),
+ * false for static files and the webhooks Worker (scripts from our origin only). `https`: whether
+ * the response is the https variant (production, static files, the webhooks Worker) with the
+ * Reporting API's `report-to`, or the plain-http one `wrangler dev` serves pages with.
  */
 export function expectFullSecurityHeaders(
   headers: Headers,
-  { nonce }: { nonce: boolean },
+  { nonce, https }: { nonce: boolean; https: boolean },
   what = 'response',
 ): void {
   for (const [name, value] of Object.entries(HEADERS))
     expect(headers.get(name), `${what}: ${name}`).toBe(value)
+  expect(
+    headers.get('reporting-endpoints'),
+    `${what}: Reporting-Endpoints`,
+  ).toBe(https ? 'csp="/api/csp-report"' : null)
   const found = nonceOf(headers)
   if (nonce)
     expect(found, `${what}: a CSP nonce`).toMatch(/^[A-Za-z0-9+/]{22}==$/)
@@ -74,7 +86,7 @@ export function expectFullSecurityHeaders(
   expect(
     parsePolicy(headers.get('content-security-policy') ?? ''),
     `${what}: Content-Security-Policy`,
-  ).toEqual(expectedPolicy(found))
+  ).toEqual(expectedPolicy(found, https))
 }
 
 /** Every `<script>` tag of a document carries the response's nonce (and there is at least one). */
