@@ -133,9 +133,9 @@ async function send(w: World, request: FuzzRequest): Promise<Response> {
 // (app/utils/http.server.ts).
 const CUT_OFF_BYTES = 4 * 64 * 1024
 // Refusals decided before the body is read (no such route or method, a foreign Origin, a wrong
-// webhook secret, not JSON): answered at once, so a local client still sending a large body sees
-// its connection reset.
-const BEFORE_THE_BODY = [401, 403, 404, 405, 415]
+// webhook secret and the limit on those, not JSON): answered at once, so a local client still sending
+// a large body sees its connection reset.
+const BEFORE_THE_BODY = [401, 403, 404, 405, 415, 429]
 
 /** The answer, or, when the connection was cut while the body was still being sent, why that is right. */
 async function answer(

@@ -566,7 +566,9 @@ function mutate(sample: unknown): fc.Arbitrary<unknown> {
       for (const [path, value] of changes) {
         let node: any = copy
         for (const step of path.slice(0, -1)) node = node?.[step]
-        if (node && typeof node === 'object') node[path.at(-1)!] = value
+        // A copy: the same `{}` put at two paths, one inside the other, would be a cycle.
+        if (node && typeof node === 'object')
+          node[path.at(-1)!] = structuredClone(value)
       }
       return copy
     })
