@@ -12,7 +12,7 @@ import { clientIp, rateLimitNetwork } from '../utils/request.server'
  */
 export const { loader, action } = apiRoute({
   async POST({ request, context }) {
-    // Counted before the body is read: a flood costs one limiter call per request.
+    // Counted before the report is parsed: a flood costs one limiter call per request.
     await context.limiter.check(
       'csp-report',
       rateLimitNetwork(clientIp(request)),
