@@ -1,7 +1,8 @@
 // `npm run check`: types, formatting, and both Workers bundled as `wrangler deploy` would upload them,
 // with their sizes. Fails if the webhooks Worker's bundle pulls in React, if either Worker (or the
-// Remix server build) contains the 100ms SDK or hls.js, or if a page's first-load JavaScript grows
-// past its budget (the room page's video code counted with it).
+// Remix server build) contains the 100ms SDK or hls.js, if a page's first-load JavaScript grows
+// past its budget (the room page's video code counted with it), or if a production dependency has
+// a high or critical advisory that audit-allowlist.json does not accept (scripts/audit.mjs).
 import {
   existsSync,
   mkdtempSync,
@@ -67,6 +68,9 @@ await step('tsc --noEmit (strict)', () =>
 )
 await step('prettier --check', () =>
   run(bin('prettier'), ['--check', '.', '--log-level', 'warn']),
+)
+await step('npm audit: production dependencies, high and critical', () =>
+  run(process.execPath, [path.join(ROOT, 'scripts/audit.mjs')]),
 )
 await step('Remix server build has no 100ms SDK or hls.js', () => {
   requireBrowserOnlyAbsent([path.join(ROOT, 'build/index.js')])

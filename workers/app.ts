@@ -53,7 +53,9 @@ export default {
     )
     // A WebSocket handshake (the session chat) passes as the chat object answered it.
     if (response.status === 101) return response
-    const secured = withSecurityHeaders(response, nonce)
+    const secured = withSecurityHeaders(response, nonce, {
+      https: new URL(request.url).protocol === 'https:',
+    })
     secured.headers.set('X-Request-Id', requestId)
     secured.headers.set(
       'Server-Timing',

@@ -47,9 +47,17 @@ describe('limitRequestBody', () => {
 
   test('a body over the limit is 413, whether it declares its length or streams it', async () => {
     const declared = await limitRequestBody(
-      post('x', { 'Content-Length': String(MAX_MUTATION_BYTES + 1) }),
+      post('x'.repeat(MAX_MUTATION_BYTES + 1), {
+        'Content-Length': String(MAX_MUTATION_BYTES + 1),
+      }),
     )
     expect((declared as Response).status).toBe(413)
+    // Declared beyond what is ever drained: refused without reading a byte.
+    const huge = post('x', {
+      'Content-Length': String(MAX_MUTATION_BYTES * 4 + 1),
+    })
+    expect(((await limitRequestBody(huge)) as Response).status).toBe(413)
+    expect(huge.bodyUsed).toBe(false)
     const streamed = await limitRequestBody(
       post(streamOf(MAX_MUTATION_BYTES + 1)),
     )

@@ -19,7 +19,24 @@ const CONNECT_SOURCES = [
   'https://*.ingest.de.sentry.io',
 ]
 
-export function contentSecurityPolicy(nonce?: string): string {
+/** Where browsers report violations: `report-uri` (older browsers) and the `report-to` group. */
+export const CSP_REPORT_PATH = '/api/csp-report'
+const CSP_REPORT_GROUP = 'csp'
+
+export interface PolicyOptions {
+  /**
+   * Whether the response goes out over https (always, in production). Chromium sends `report-to`
+   * reports (the Reporting API) only from https pages, and ignores `report-uri` whenever the policy
+   * names a `report-to` group, so a plain-http page (`wrangler dev` on 127.0.0.1) with both would
+   * report nothing: there the policy names `report-uri` alone. Default true.
+   */
+  https?: boolean
+}
+
+export function contentSecurityPolicy(
+  nonce?: string,
+  { https = true }: PolicyOptions = {},
+): string {
   const scripts = nonce ? `'self' 'nonce-${nonce}'` : "'self'"
   return [
     "default-src 'self'",
@@ -35,12 +52,22 @@ export function contentSecurityPolicy(nonce?: string): string {
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
+    `report-uri ${CSP_REPORT_PATH}`,
+    ...(https ? [`report-to ${CSP_REPORT_GROUP}`] : []),
   ].join('; ')
 }
 
-export function securityHeaders(nonce?: string): Record<string, string> {
+export function securityHeaders(
+  nonce?: string,
+  options: PolicyOptions = {},
+): Record<string, string> {
+  const https = options.https ?? true
   return {
-    'Content-Security-Policy': contentSecurityPolicy(nonce),
+    'Content-Security-Policy': contentSecurityPolicy(nonce, { https }),
+    // The Reporting API's endpoint for the CSP's `report-to` group (relative to the page).
+    ...(https
+      ? { 'Reporting-Endpoints': `${CSP_REPORT_GROUP}="${CSP_REPORT_PATH}"` }
+      : {}),
     'Strict-Transport-Security': 'max-age=63072000; includeSubDomains; preload',
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
@@ -57,11 +84,12 @@ export function securityHeaders(nonce?: string): Record<string, string> {
 export function withSecurityHeaders(
   response: Response,
   nonce?: string,
+  options?: PolicyOptions,
 ): Response {
   // A WebSocket upgrade response cannot be re-wrapped.
   if (response.status === 101) return response
   const secured = new Response(response.body, response)
-  for (const [name, value] of Object.entries(securityHeaders(nonce))) {
+  for (const [name, value] of Object.entries(securityHeaders(nonce, options))) {
     secured.headers.set(name, value)
   }
   return secured

@@ -66,7 +66,8 @@ export type ModerationNotice =
 
 const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 
-const ClientFrame = z.discriminatedUnion('type', [
+// Exported so the authorization matrix and the fuzz suite enumerate every frame type.
+export const ClientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('send'), text: z.string() }),
   z.object({
     type: z.literal('resume'),

@@ -113,6 +113,14 @@ function sessionNotFound() {
   return new DomainError('not_found', 'There is no such session.', 404)
 }
 
+function notParticipant() {
+  return new DomainError(
+    'not_participant',
+    'That person has not joined this session.',
+    404,
+  )
+}
+
 function sessionEnded() {
   return new DomainError('session_ended', 'This session has ended.', 410)
 }
@@ -293,6 +301,8 @@ export async function setSessionModerator(
       'The host already moderates their session.',
       400,
     )
+  // A page form sends whatever it holds: not an id is nobody who joined.
+  if (!isUuid(userId)) throw notParticipant()
   const isModerator = action === 'add'
   const updated = await db
     .update(sessionParticipants)
@@ -304,12 +314,7 @@ export async function setSessionModerator(
       ),
     )
     .returning({ userId: sessionParticipants.userId })
-  if (updated.length === 0)
-    throw new DomainError(
-      'not_participant',
-      'That person has not joined this session.',
-      404,
-    )
+  if (updated.length === 0) throw notParticipant()
   try {
     await rooms(sessionId).setModerator(userId, isModerator)
   } catch (error) {

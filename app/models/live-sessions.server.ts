@@ -40,6 +40,14 @@ const ROOM_CODE_WORDS = [
 const ROOM_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 const ROOM_CODE_ATTEMPTS = 5
 
+/**
+ * Whether `text` could be a room code at all (any case). Anything else is no session, without a
+ * query: a code is a path segment, and Postgres refuses some text outright (a NUL).
+ */
+export function looksLikeRoomCode(text: string): boolean {
+  return /^[A-Za-z]{4,6}-[A-Za-z0-9]{4}$/.test(text)
+}
+
 /** `VIBE-2K4F`: a word from the list and 4 characters, uniformly random. */
 export function generateRoomCode(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(5))
@@ -149,6 +157,7 @@ export async function getSessionByCode(
   db: Db,
   roomCode: string,
 ): Promise<LiveSession | null> {
+  if (!looksLikeRoomCode(roomCode)) return null
   const [session] = await db
     .select()
     .from(liveSessions)
@@ -755,13 +764,15 @@ export interface RoomView {
 
 /**
  * What the room page needs about a session, in one round trip: the session, the viewer's role (the
- * database's; viewer until they join) and the participants with their roles and presence.
+ * database's; viewer until they join) and the participants with their roles and presence. Null when
+ * no session has this code.
  */
 export async function getRoomView(
   db: Db,
   roomCode: string,
   userId: string,
 ): Promise<RoomView | null> {
+  if (!looksLikeRoomCode(roomCode)) return null
   const [row] = await queryRows<
     PublicSessionRow & {
       host_id: string
@@ -790,7 +801,7 @@ export async function getRoomView(
     from (${PUBLIC_SESSION_SELECT} where s.room_code = ${roomCode.toUpperCase()}) v
     join live_sessions s2 on s2.id = v.id`,
   )
-  if (!row) throw notFound()
+  if (!row) return null
   return {
     session: {
       ...toPublicSession(row),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Db } from '../db/client.server'
+import { looksLikeUsername } from './users.server'
 
 /**
  * What a public profile shows (SPEC §1): the person, sessions hosted, hours streamed and watched,
@@ -60,6 +61,7 @@ export async function getPublicProfile(
   db: Db,
   username: string,
 ): Promise<PublicProfile | null> {
+  if (!looksLikeUsername(username)) return null
   const [row] = await queryRows<ProfileRow>(
     db,
     sql`select u.id, u.username, u.display_name, u.bio, u.avatar_url, u.created_at,

@@ -73,10 +73,19 @@ export async function getUserById(
   return user ?? null
 }
 
+/**
+ * Whether `text` could be a username (3–20 of `a-z 0-9 _ -`, any case). Anything else names nobody,
+ * without a query: it comes from a path segment, and Postgres refuses some text outright (a NUL).
+ */
+export function looksLikeUsername(text: string): boolean {
+  return /^[A-Za-z0-9_-]{3,20}$/.test(text)
+}
+
 export async function getUserByUsername(
   db: Queryable,
   username: string,
 ): Promise<User | null> {
+  if (!looksLikeUsername(username)) return null
   const [user] = await db
     .select()
     .from(users)

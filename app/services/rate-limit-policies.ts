@@ -34,6 +34,8 @@ export const RATE_LIMIT_POLICIES = {
   'client-report': { limit: 60, periodSeconds: 10 * 60, failClosed: false },
   // Counts only failed webhook authentications, so 100ms's own deliveries are never slowed down.
   'webhook-auth-failure': { limit: 20, periodSeconds: 60, failClosed: false },
+  // CSP violation reports per client network: a page that breaks reports a few; a flood is noise.
+  'csp-report': { limit: 30, periodSeconds: 60, failClosed: false },
 } as const satisfies Record<string, Policy>
 
 export type RateLimitPolicyName = keyof typeof RATE_LIMIT_POLICIES

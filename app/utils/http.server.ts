@@ -23,15 +23,16 @@ export function jsonError(
 
 /**
  * Reads at most `maxBytes` of a body, without trusting Content-Length; null when it is larger.
- * An oversized body is still drained up to 4× the limit (and discarded), so a client that streams
- * it gets our answer instead of a connection reset; beyond that the stream is cut off.
+ * An oversized body is still drained up to 4× the limit (and discarded), declared or not, so a
+ * client that sends it gets our answer instead of a connection reset; a body declared larger than
+ * that is not read at all, and one that grows past it is cut off.
  */
 export async function readBytesWithLimit(
   request: Request,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(request.headers.get('Content-Length') ?? NaN)
-  if (Number.isFinite(declared) && declared > maxBytes) return null
+  if (Number.isFinite(declared) && declared > maxBytes * 4) return null
   if (!request.body) return new Uint8Array(0)
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []

@@ -85,19 +85,20 @@ export async function parseJson<S extends z.ZodType>(
   return validate(schema, value)
 }
 
-/** The checks of `parseJson` short of the schema; returns the text as received and its value. */
+/**
+ * The checks of `parseJson` short of the schema; returns the text as received and its value.
+ * `contentType` widens the accepted types for a JSON dialect (CSP reports), `typeMessage` says so.
+ */
 export async function readJson(
   request: Request,
-  { maxBytes = MAX_JSON_BYTES }: { maxBytes?: number } = {},
+  {
+    maxBytes = MAX_JSON_BYTES,
+    contentType = /^application\/json\b/i,
+    typeMessage = 'Send a JSON body with Content-Type: application/json.',
+  }: { maxBytes?: number; contentType?: RegExp; typeMessage?: string } = {},
 ): Promise<{ text: string; value: unknown }> {
-  if (
-    !/^application\/json\b/i.test(request.headers.get('Content-Type') ?? '')
-  ) {
-    throw new DomainError(
-      'unsupported_media_type',
-      'Send a JSON body with Content-Type: application/json.',
-      415,
-    )
+  if (!contentType.test(request.headers.get('Content-Type') ?? '')) {
+    throw new DomainError('unsupported_media_type', typeMessage, 415)
   }
   const text = await readBodyWithLimit(request, maxBytes)
   if (text === null) {

@@ -35,6 +35,19 @@ export interface DevStackAndBrowser {
   }
   /** Only when Chromium is installed; tests that need it run under `describe.skipIf(!hasChromium)`. */
   readonly browser: Browser
+  /** What both Workers logged so far (wrangler dev's output, one line each). */
+  logs(): string[]
+}
+
+/** How the app logs a CSP violation a browser reported (app/routes/api.csp-report.ts). */
+export const CSP_VIOLATION_LINE = /"msg":"CSP violation: ([^"]*)"/
+
+/** The CSP violations browsers reported to the stack, as `<directive> blocked <what> on <page>`. */
+export function cspViolations(lines: string[]): string[] {
+  return lines.flatMap((line) => {
+    const found = CSP_VIOLATION_LINE.exec(line)?.[1]
+    return found ? [found] : []
+  })
 }
 
 /**
@@ -47,6 +60,7 @@ export function useDevStackAndBrowser({
   hmsPort,
   vars = {},
   launchBrowser = true,
+  allowedCspViolations = [],
 }: {
   appPort: number
   webhooksPort: number
@@ -55,7 +69,13 @@ export function useDevStackAndBrowser({
   vars?: Record<string, string>
   /** False for a suite that starts Chromium its own way (the Lighthouse one). */
   launchBrowser?: boolean
+  /**
+   * Every CSP violation a browser reports during the suite fails it (in afterAll), except these:
+   * a suite names each one it provokes on purpose or cannot avoid, as narrowly as it can.
+   */
+  allowedCspViolations?: RegExp[]
 }): DevStackAndBrowser {
+  const lines: string[] = []
   const state: {
     stack?: Awaited<ReturnType<typeof startDevStack>>
     browser?: Browser
@@ -77,7 +97,7 @@ export function useDevStackAndBrowser({
       sentryPort: 0,
       seed: false,
       persistTo: state.persistTo,
-      log: () => {},
+      log: (line: string) => lines.push(line),
       vars,
     })
     if (hasChromium && launchBrowser)
@@ -89,11 +109,22 @@ export function useDevStackAndBrowser({
     mkdirSync('test-results', { recursive: true })
   })
   afterAll(async () => {
+    // Reports still on their way (report-uri: sent as the violation happens) arrive first.
+    if (state.browser)
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
+    const unexpected = cspViolations(lines).filter(
+      (violation) =>
+        !allowedCspViolations.some((allowed) => allowed.test(violation)),
+    )
     await state.browser?.close()
     await state.stack?.stop()
     await state.database?.close()
     if (state.persistTo)
       rmSync(state.persistTo, { recursive: true, force: true })
+    if (unexpected.length > 0)
+      throw new Error(
+        `Chromium reported CSP violations:\n${unexpected.join('\n')}`,
+      )
   })
   return {
     get stack() {
@@ -101,6 +132,7 @@ export function useDevStackAndBrowser({
         throw new Error('the dev stack exists only once beforeAll ran')
       return state.stack
     },
+    logs: () => [...lines],
     get browser() {
       if (!state.browser)
         throw new Error(
