@@ -261,6 +261,14 @@ const MATRIX: Record<string, Row> = {
     headers: { 'Content-Type': 'application/csp-report' },
     expect: everyone(204),
   },
+  // The pages' reporter (sendBeacon): anyone, limited per network, never tied to an account.
+  'POST /api/monitoring/client': {
+    json: () => ({
+      page: '/dashboard',
+      vitals: [{ name: 'LCP', value: 1200, rating: 'good' }],
+    }),
+    expect: everyone(204),
+  },
   'POST /api/auth/otp/send': {
     json: () => ({ phone: uniquePhone() }),
     expect: everyone(202),
