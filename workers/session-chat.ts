@@ -102,7 +102,7 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
         status: 400,
       })
     const { member, room, after } = admission
-    if (this.setting('closed') === '1')
+    if (this.isClosed())
       return new Response('This session has ended', { status: 410 })
     if (this.isBanned(member.userId))
       return new Response('You are banned from this chat', { status: 403 })
@@ -192,7 +192,7 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
         'not_moderator',
         'Only the host and moderators can do that.',
       )
-    if (this.setting('closed') === '1')
+    if (this.isClosed())
       return refused(410, 'session_ended', 'This session has ended.')
     const now = Date.now()
     switch (command.action) {
@@ -366,7 +366,7 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
 
   private exportRows(): ChatExport {
     return {
-      closed: this.setting('closed') === '1',
+      closed: this.isClosed(),
       messages: this.sql
         .exec<MessageRow>('SELECT * FROM messages ORDER BY id')
         .toArray()
@@ -432,7 +432,7 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
   private receive(ws: WebSocket, member: ChatMember, raw: string) {
     const checked = checkMessageText(raw)
     if ('refusal' in checked) return this.refuse(ws, checked.refusal)
-    if (this.setting('closed') === '1')
+    if (this.isClosed())
       return this.refuse(ws, {
         code: 'session_ended',
         message: 'This session has ended.',
@@ -609,6 +609,10 @@ export class SessionChat extends DurableObject<Bindings> implements ChatRoom {
       this.sql.exec('SELECT 1 FROM bans WHERE user_id = ?', userId).toArray()
         .length > 0
     )
+  }
+
+  private isClosed(): boolean {
+    return this.setting('closed') === '1'
   }
 
   private slowModeSeconds(): number {

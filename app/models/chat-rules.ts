@@ -172,7 +172,7 @@ export function decideSend(
       retryAfter: Math.max(1, Math.ceil((freeAt - now) / 1000)),
     }
   }
-  const last = inWindow.at(-1) ?? Math.max(0, ...state.recentSends)
+  const last = Math.max(0, ...state.recentSends)
   if (
     state.slowModeSeconds > 0 &&
     !canModerate(member) &&

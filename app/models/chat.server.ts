@@ -7,7 +7,7 @@ import {
   sessionParticipants,
 } from '../db/schema'
 import { log } from '../services/monitoring.server'
-import { DomainError } from '../utils/errors'
+import { DomainError, errorMessage } from '../utils/errors'
 import { isUuid } from '../utils/ids'
 import {
   type ChatMember,
@@ -321,7 +321,7 @@ export async function setSessionModerator(
     // Their authority comes from Postgres; the object only tells open sockets sooner.
     log('warn', 'chat room was not told about a moderator change', {
       sessionId,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
   return { userId, isModerator }
@@ -430,7 +430,7 @@ export async function archiveMissedChats(
       failed += 1
       log('error', 'chat archive failed', {
         sessionId: id,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
     }
   }
@@ -448,7 +448,7 @@ export async function archiveAfterEnd(
   } catch (error) {
     log('warn', 'chat archive deferred to the scheduled job', {
       sessionId,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
 }
@@ -481,7 +481,7 @@ export async function leaveChatsAfterDeletion(
     } catch (error) {
       log('warn', 'a deleted account was not disconnected from a chat', {
         sessionId: id,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
     }
   }
@@ -645,7 +645,7 @@ export async function replaceBlockedTerms(
     } catch (error) {
       log('warn', 'a live chat was not told about new blocked terms', {
         sessionId: id,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
     }
   }

@@ -9,7 +9,7 @@ import {
 } from '../db/schema'
 import type { Hms, HmsRole } from '../services/hms.server'
 import { log } from '../services/monitoring.server'
-import { DomainError } from '../utils/errors'
+import { DomainError, errorMessage } from '../utils/errors'
 import { isUuid } from '../utils/ids'
 import type { CreateSessionInput } from '../utils/validation'
 import { settleSession } from './settlement.server'
@@ -129,7 +129,7 @@ async function abandonRoom(
   } catch (error) {
     log('error', 'orphan 100ms room recorded for clean-up', {
       hmsRoomId,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
     await db
       .insert(orphanHmsRooms)
@@ -312,7 +312,7 @@ async function ensureHlsForAudience(
       )
     log('error', 'HLS could not be started', {
       sessionId: session.id,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
   return { status: 'starting', url: null }
@@ -406,7 +406,7 @@ export async function setPresenter(
     liveRoleUpdated = false
     log('warn', 'live 100ms role not changed', {
       sessionId,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
   return { userId, role, liveRoleUpdated }
@@ -546,7 +546,7 @@ async function closeRoom(db: Db, hms: Hms, session: LiveSession) {
   } catch (error) {
     log('warn', '100ms room not closed yet; the job will retry', {
       sessionId: session.id,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
 }

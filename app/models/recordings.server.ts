@@ -9,7 +9,7 @@ import type {
   RecordingAsset,
 } from '../services/hms.server'
 import { log } from '../services/monitoring.server'
-import { DomainError, isUnavailable } from '../utils/errors'
+import { DomainError, isUnavailable, errorMessage } from '../utils/errors'
 import { Rfc3339, type WebhookEnvelope } from '../utils/validation'
 import { isUuid } from '../utils/ids'
 import { getParticipantRole, getSessionById } from './live-sessions.server'
@@ -203,7 +203,7 @@ async function stopQuietly(hms: Hms, roomId: string) {
   } catch (error) {
     log('error', 'a recording may be running without a row', {
       roomId,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
 }
@@ -885,7 +885,7 @@ export async function reconcileRecordings(
     } catch (error) {
       log('warn', 'recording not reconciled; the next run retries', {
         recordingId: candidate.id,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
     }
   }
@@ -899,7 +899,7 @@ export async function reconcileRecordings(
     replayRequested = true
   } catch (error) {
     log('warn', 'webhook replay not requested; the next run asks again', {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     })
   }
   return { checked: stuck.length, fixed, replayRequested }

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import { errorMessage } from '../utils/errors'
 import type { Db } from '../db/client.server'
 import type { RateLimiterNamespace } from './rate-limit.server'
 
@@ -115,6 +116,6 @@ async function timed(check: () => Promise<void>): Promise<CheckResult> {
 }
 
 function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
+  const message = errorMessage(error)
   return /no answer within/.test(message) ? message : 'unreachable'
 }

@@ -1,5 +1,5 @@
 import type { RateLimiter as RateLimiterObject } from '../../workers/rate-limiter'
-import { RateLimited, Unavailable } from '../utils/errors'
+import { RateLimited, Unavailable, errorMessage } from '../utils/errors'
 import {
   RATE_LIMIT_POLICIES,
   type RateLimitPolicyName,
@@ -65,7 +65,7 @@ export function createLimiter(
         log(failClosed ? 'info' : 'warn', 'rate limiter unreachable', {
           policy: policyName,
           failClosed,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         })
         if (!failClosed) return
         throw new Unavailable('rate limiter', { cause: error })

@@ -107,3 +107,8 @@ export function formatWait(seconds: number): string {
   const hours = Math.ceil(minutes / 60)
   return `${hours} hour${hours === 1 ? '' : 's'}`
 }
+
+/** What a caught value says about itself, for a log line: an Error's message, else the value as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
