@@ -10,7 +10,11 @@ import type {
 } from '../services/hms.server'
 import { log } from '../services/monitoring.server'
 import { DomainError, isUnavailable, errorMessage } from '../utils/errors'
-import { Rfc3339, type WebhookEnvelope } from '../utils/validation'
+import {
+  PG_INTEGER_MAX,
+  Rfc3339,
+  type WebhookEnvelope,
+} from '../utils/validation'
 import { isUuid } from '../utils/ids'
 import { getParticipantRole, getSessionById } from './live-sessions.server'
 import type { WebhookHandler } from './webhook-handlers.server'
@@ -376,10 +380,13 @@ function decodeCursor(cursor: string, sort: string): Array<string | number> {
   } catch {
     throw invalid
   }
+  // Within Postgres's `integer` and `bigint`: a forged cursor out of range would be a database error.
+  const microseconds = z.string().regex(/^\d{1,18}$/)
+  const seconds = z.number().int().min(-1).max(PG_INTEGER_MAX)
   const parsed = (
     sort === 'longest'
-      ? z.tuple([z.number().int(), z.string().regex(/^\d{1,20}$/), z.uuid()])
-      : z.tuple([z.string().regex(/^\d{1,20}$/), z.uuid()])
+      ? z.tuple([seconds, microseconds, z.uuid()])
+      : z.tuple([microseconds, z.uuid()])
   ).safeParse(key)
   if (!parsed.success) throw invalid
   return parsed.data

@@ -14,6 +14,7 @@ import {
 import { validate } from './request.server'
 import {
   AvatarUrl,
+  calendarDay,
   Bio,
   DisplayName,
   MaxPresenters,
@@ -97,10 +98,7 @@ export const CreditHistoryQuery = TransactionsQuery
 const IsoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'Pick a date like 2025-03-05.')
-  .refine(
-    (day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)),
-    'Pick a real date.',
-  )
+  .pipe(calendarDay('Pick a real date.'))
 
 /**
  * The filters on /recordings (a GET form, SPEC §4): `?status&role&from&to&q&sort&cursor&limit`.

@@ -167,10 +167,18 @@ export const TipInput = z.object({
 })
 export type TipInput = z.infer<typeof TipInput>
 
+/** The largest Postgres `integer`: a bigger number compared with an integer column is an error there. */
+export const PG_INTEGER_MAX = 2_147_483_647
+
 export const TransactionsQuery = z.object({
   type: z.enum(CREDIT_TYPES, { error: 'is not a transaction type' }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.coerce.number().int().positive().optional(),
+  cursor: z.coerce
+    .number({ error: 'must be a cursor from a previous page' })
+    .int('must be a cursor from a previous page')
+    .positive('must be a cursor from a previous page')
+    .max(PG_INTEGER_MAX, 'must be a cursor from a previous page')
+    .optional(),
 })
 
 /** POST /api/hms/start-recording and stop-recording (SPEC §4). */
@@ -178,8 +186,22 @@ export const RecordingControlInput = z.object({
   sessionId: z.uuid({ error: 'must be the id of a session' }),
 })
 
+/**
+ * Postgres has no year 0 (ISO 8601 does): `0000-01-01` is an error there, so it is refused here.
+ * `z.iso.date()` already refuses days that do not exist (2026-02-30).
+ */
+const isAfterYearZero = (value: string) => !value.startsWith('0000')
+
+/** A calendar day, `2026-05-01`, that Postgres accepts. */
+export function calendarDay(message: string) {
+  return z.iso.date({ error: message }).refine(isAfterYearZero, message)
+}
+
 const DateOrDateTime = z.union(
-  [z.iso.date(), z.iso.datetime({ offset: true })],
+  [
+    calendarDay('must be a date like 2026-05-01'),
+    z.iso.datetime({ offset: true }).refine(isAfterYearZero),
+  ],
   { error: 'must be a date like 2026-05-01 (or an ISO date-time)' },
 )
 
