@@ -6,7 +6,6 @@ import type { FakeHms } from '../fakes/hms.mjs'
 import { hasChromium, useDevStackAndBrowser } from '../support/browser'
 import { devVar } from '../support/dev-vars'
 import {
-  fakeRecordingRefused,
   hydrated,
   pagesFor,
   screenshot,
@@ -26,7 +25,6 @@ const e2e = useDevStackAndBrowser({
   appPort: 8847,
   webhooksPort: 8848,
   hmsPort: HMS_PORT,
-  allowedCspViolations: [fakeRecordingRefused(HMS_PORT).reported],
   vars: {
     RATE_LIMIT_OVERRIDES: JSON.stringify({
       'otp-send-ip': { limit: 1000, periodSeconds: 3600 },
@@ -45,14 +43,10 @@ async function goTo(page: Page, path: string) {
 /** The fake 100ms runs in this process (DevStack.hms); the suite's helper types only its URLs. */
 const fakeHms = () => (e2e.stack as unknown as { hms: FakeHms }).hms
 
-// The room's video SDK cannot reach 100ms from this machine and says so in the console; the
-// fake's presigned URLs are http://127.0.0.1, which the page's CSP (media-src https:) refuses to
-// play, as it should. Neither is this suite's story: the URL reaching the <video> is. (The SDK's
-// own "[HMSSdk]" lines vary with how far it got before failing.)
-const fakeRecording = fakeRecordingRefused(HMS_PORT)
+// The room's video SDK cannot reach 100ms from this machine and says so in the console (its own
+// "[HMSSdk]" lines vary with how far it got before failing).
 const isExpectedNoise = (problem: string) =>
-  /ERR_NAME_NOT_RESOLVED|HMSTransport|HMS-Store|\[HMSSdk\]/.test(problem) ||
-  fakeRecording.console(problem)
+  /ERR_NAME_NOT_RESOLVED|HMSTransport|HMS-Store|\[HMSSdk\]/.test(problem)
 
 /**
  * Stands between the fake 100ms and the webhooks Worker, forwarding every delivery as it is,
@@ -254,11 +248,16 @@ describe.skipIf(!hasChromium)('recordings in Chromium', () => {
     }
     const playbackUrl = body.recording.playbackUrl
     expect(playbackUrl).toMatch(
-      new RegExp(`^${e2e.stack.hmsUrl}/assets/[^?]+\\?expires=\\d+&signature=`),
+      new RegExp(`^${hms.assetsUrl}/assets/[^?]+\\?expires=\\d+&signature=`),
     )
     const video = entry.locator('video')
     await waitFor('the video source', async () =>
       (await video.getAttribute('src')) === playbackUrl ? true : undefined,
+    )
+    // The page's CSP let the player fetch the file from 100ms's (https) storage.
+    const assetPath = new URL(playbackUrl ?? '').pathname
+    await waitFor('the browser to fetch the recording file', async () =>
+      hms.assetDownloads.includes(assetPath) ? true : undefined,
     )
     expect(
       hms.requests.filter((r) => r.call === 'getPresignedUrl').length,

@@ -25,8 +25,10 @@
 // Standalone: `node tests/fakes/hms.mjs --port 8790` prints its URL and credentials.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { pathToFileURL } from 'node:url'
 import { jwtVerify } from 'jose'
+import { LOOPBACK_TLS } from './tls.mjs'
 
 /** The port `npm run dev` gives the fake, and where `npm run hms:simulate` looks for it. */
 export const FAKE_HMS_PORT = 8790
@@ -151,6 +153,8 @@ const RETRY_DELAYS_MS = [1_000, 3_000, 10_000]
  * @typedef {object} FakeHms
  * @property {string} url base URL, e.g. http://127.0.0.1:8790 (HMS_API_BASE)
  * @property {number} port
+ * @property {string} assetsUrl where recording files are served, over https with tests/fakes/tls (a free port)
+ * @property {string[]} assetDownloads the paths of the recording files fetched from assetsUrl, in order
  * @property {string} accessKey
  * @property {string} secret
  * @property {string} templateId
@@ -230,6 +234,8 @@ export async function startFakeHms({
   /** @type {Promise<unknown>} deliveries go out one at a time, in order */
   let queue = Promise.resolve()
   let baseUrl = ''
+  // Recording files are served over https, as 100ms's storage is (the pages' CSP allows media from https: only).
+  let assetsUrl = ''
 
   const now = () => new Date(Date.now() + clockOffset)
 
@@ -503,7 +509,7 @@ export async function startFakeHms({
       recording_path: asset.path,
       recording_presigned_url: presignedUrl(asset.id, 86_400),
       chat_recording_path: `s3://kulti-fake-100ms/recordings/${room.id}/${job.id}/chat.csv`,
-      chat_recording_presigned_url: `${baseUrl}/assets/${job.id}-chat?expires=86400`,
+      chat_recording_presigned_url: `${assetsUrl}/assets/${job.id}-chat?expires=86400`,
       started_at: job.startedAt,
       stopped_at: job.stoppedAt,
       size: asset.size,
@@ -512,7 +518,7 @@ export async function startFakeHms({
 
   /** @param {string} assetId @param {number} seconds */
   function presignedUrl(assetId, seconds) {
-    return `${baseUrl}/assets/${assetId}?expires=${seconds}&signature=${randomBytes(8).toString('hex')}`
+    return `${assetsUrl}/assets/${assetId}?expires=${seconds}&signature=${randomBytes(8).toString('hex')}`
   }
 
   /** @param {string} nameOrId */
@@ -1266,13 +1272,8 @@ export async function startFakeHms({
           '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n',
         )
       }
-      if (method === 'GET' && url.pathname.startsWith('/assets/')) {
-        res.writeHead(200, {
-          'Content-Type': 'video/mp4',
-          'Access-Control-Allow-Origin': '*',
-        })
-        return res.end()
-      }
+      if (method === 'GET' && url.pathname.startsWith('/assets/'))
+        return serveAsset(res)
       if (!url.pathname.startsWith('/v2/'))
         throw new FakeError(404, `no endpoint ${method} ${url.pathname}`)
 
@@ -1338,17 +1339,46 @@ export async function startFakeHms({
     }
   })
 
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve(undefined)
+  /** A recording file: an empty mp4 is enough for a player's request to succeed. */
+  function serveAsset(/** @type {import('node:http').ServerResponse} */ res) {
+    res.writeHead(200, {
+      'Content-Type': 'video/mp4',
+      'Access-Control-Allow-Origin': '*',
     })
+    res.end()
+  }
+  /** @type {string[]} */
+  const assetDownloads = []
+  const assetsServer = createHttpsServer(LOOPBACK_TLS, (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://fake')
+    if (req.method === 'GET' && url.pathname.startsWith('/assets/')) {
+      assetDownloads.push(url.pathname)
+      return serveAsset(res)
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' })
+    res.end('only /assets/ here')
   })
+
+  /** @param {import('node:net').Server} listener @param {number} listenPort */
+  const listen = (listener, listenPort) =>
+    new Promise((resolve, reject) => {
+      listener.once('error', reject)
+      listener.listen(listenPort, host, () => {
+        listener.off('error', reject)
+        resolve(undefined)
+      })
+    })
+  await listen(server, port)
   const address = /** @type {import('node:net').AddressInfo} */ (
     server.address()
   )
   baseUrl = `http://${host}:${address.port}`
+  // Any free port: nothing configures it, the presigned URLs carry it.
+  await listen(assetsServer, 0)
+  const assetsAddress = /** @type {import('node:net').AddressInfo} */ (
+    assetsServer.address()
+  )
+  assetsUrl = `https://${host}:${assetsAddress.port}`
 
   /** @type {FakeHms['fail']} */
   function fail(call, mode, times = 1) {
@@ -1407,6 +1437,8 @@ export async function startFakeHms({
   return {
     url: baseUrl,
     port: address.port,
+    assetsUrl,
+    assetDownloads,
     accessKey,
     secret,
     templateId,
@@ -1434,8 +1466,10 @@ export async function startFakeHms({
       for (const timer of timers) clearTimeout(timer)
       timers.clear()
       for (const res of hanging) res.destroy()
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(() => resolve(undefined)))
+      for (const listener of [server, assetsServer]) {
+        listener.closeAllConnections()
+        await new Promise((resolve) => listener.close(() => resolve(undefined)))
+      }
     },
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 import { startDevStack } from '../../scripts/lib/dev-stack.mjs'
+import { loopbackSpkiHash } from '../fakes/tls.mjs'
 import { createTestDatabase, type TestDatabase } from './database'
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -23,6 +24,9 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // The fake 100ms serves recording files over https with a committed self-signed certificate
+  // (tests/fakes/tls): trust that one key, not every certificate.
+  `--ignore-certificate-errors-spki-list=${loopbackSpkiHash()}`,
 ]
 
 export interface DevStackAndBrowser {

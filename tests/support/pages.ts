@@ -165,25 +165,3 @@ export function pagesFor(e2e: Pick<DevStackAndBrowser, 'stack'>) {
 
   return { outboxFor, nextCode, signIn, signUp }
 }
-
-/**
- * The one CSP refusal the suites cannot avoid: the fake 100ms serves recordings over plain http on
- * loopback, and the page's CSP (production's, unchanged: `media-src 'self' blob: https:`) refuses
- * to play them, as it would refuse any http media. Matches that refusal only, for the fake's own
- * address: a console line (`console`) and the violation the browser reports (`reported`).
- */
-export function fakeRecordingRefused(hmsPort: number) {
-  const origin = `http://127.0.0.1:${hmsPort}/`
-  // Chromium 156: "Loading media from  '<url>' violates …"; older: "Refused to load media from …".
-  const refusal = new RegExp(
-    `^(Refused to load|Loading) media from\\s+'${origin.replace(/[.]/g, '\\.')}`,
-  )
-  return {
-    console: (problem: string) =>
-      refusal.test(problem) &&
-      problem.includes('Content Security Policy directive: "media-src '),
-    reported: new RegExp(
-      `^media-src blocked ${origin.replace(/[.]/g, '\\.')}\\S* on /`,
-    ),
-  }
-}
