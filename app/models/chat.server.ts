@@ -79,6 +79,23 @@ export interface ChatRoom {
 /** The chat object of a session, by session id. */
 export type ChatRooms = (sessionId: string) => ChatRoom
 
+/**
+ * Tells a live chat about a change already committed in Postgres. The object only hears sooner what
+ * it would otherwise learn on the next admission, so a failure is logged, not thrown.
+ */
+async function tellRoom(
+  rooms: ChatRooms,
+  sessionId: string,
+  failure: string,
+  tell: (room: ChatRoom) => unknown,
+): Promise<void> {
+  try {
+    await tell(rooms(sessionId))
+  } catch (error) {
+    log('warn', failure, { sessionId, error: errorMessage(error) })
+  }
+}
+
 /** What the upgrade route tells the object about the connecting member (a trusted header). */
 export interface ChatAdmission {
   member: ChatMember
@@ -315,15 +332,13 @@ export async function setSessionModerator(
     )
     .returning({ userId: sessionParticipants.userId })
   if (updated.length === 0) throw notParticipant()
-  try {
-    await rooms(sessionId).setModerator(userId, isModerator)
-  } catch (error) {
-    // Their authority comes from Postgres; the object only tells open sockets sooner.
-    log('warn', 'chat room was not told about a moderator change', {
-      sessionId,
-      error: errorMessage(error),
-    })
-  }
+  // Their authority comes from Postgres; the object only tells open sockets sooner.
+  await tellRoom(
+    rooms,
+    sessionId,
+    'chat room was not told about a moderator change',
+    (room) => room.setModerator(userId, isModerator),
+  )
   return { userId, isModerator }
 }
 
@@ -476,14 +491,12 @@ export async function leaveChatsAfterDeletion(
       await archiveAfterEnd(db, rooms, id)
       continue
     }
-    try {
-      await rooms(id).disconnectMember(userId)
-    } catch (error) {
-      log('warn', 'a deleted account was not disconnected from a chat', {
-        sessionId: id,
-        error: errorMessage(error),
-      })
-    }
+    await tellRoom(
+      rooms,
+      id,
+      'a deleted account was not disconnected from a chat',
+      (room) => room.disconnectMember(userId),
+    )
   }
 }
 
@@ -640,14 +653,12 @@ export async function replaceBlockedTerms(
       )
   })
   for (const { id } of live) {
-    try {
-      await rooms(id).setBlockedTerms(unique)
-    } catch (error) {
-      log('warn', 'a live chat was not told about new blocked terms', {
-        sessionId: id,
-        error: errorMessage(error),
-      })
-    }
+    await tellRoom(
+      rooms,
+      id,
+      'a live chat was not told about new blocked terms',
+      (room) => room.setBlockedTerms(unique),
+    )
   }
   return unique.sort()
 }
