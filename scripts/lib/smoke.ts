@@ -12,7 +12,8 @@ export const SMOKE_USAGE = `usage: npm run smoke -- <base-url> [<webhooks-url>] 
                    http://127.0.0.1:8788 (npm run dev's) when <base-url> is npm run dev's 8787
   --timeout        seconds to wait for each answer (default 10)
 
-Prints one PASS/FAIL line per check; exits 0 when every check passes, 1 when one fails, 2 on bad usage.`
+Prints one PASS, FAIL or SKIP line per check (SKIP: not applicable to this target, e.g. the outbox
+check over http); exits 0 when no check fails, 1 when one fails, 2 on bad usage.`
 
 export interface SmokeOptions {
   baseUrl: URL
