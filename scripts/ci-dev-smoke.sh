@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts `npm run dev` exactly as a developer would (embedded PGlite, no DATABASE_URL), waits for
 # /api/health to answer {"status":"ok"} with all three checks and the fake 100ms to answer on 8790,
-# then stops it with Ctrl-C (SIGINT) and checks nothing is left listening.
+# runs the post-deployment smoke test against it (`npm run smoke`: any failed check fails CI), then
+# stops it with Ctrl-C (SIGINT) and checks nothing is left listening.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -31,6 +32,8 @@ case "$fake" in *'"rooms":'*) ;; *) echo "the fake 100ms does not answer on 8790
 # The banner comes once the webhooks Worker is up too, a little after the app's health.
 for _ in $(seq 1 60); do grep -q 'Kulti is running' "$log" && break; sleep 1; done
 grep -q 'Fake 100ms http://127.0.0.1:8790' "$log" || { echo "the banner does not show the fake 100ms:"; tail -30 "$log"; exit 1; }
+# The post-deployment checks, as an operator runs them after a deploy (docs/deployment.md).
+npm run --silent smoke -- http://127.0.0.1:8787 || { echo "npm run smoke failed against npm run dev"; exit 1; }
 
 kill -INT -- "-$pid"
 trap - EXIT
