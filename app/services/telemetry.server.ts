@@ -139,17 +139,42 @@ export function startTiming(service: TimedService, what: string): () => void {
         : telemetry.thresholds.slowCallMs
     const durationMs = Math.round(ending - started)
     if (durationMs > threshold) {
-      // Inside the scope that started it, so the warning carries its request id.
+      const fields = {
+        service,
+        operation: what,
+        durationMs,
+        thresholdMs: threshold,
+      }
+      const msg = service === 'db' ? 'slow query' : `slow ${service} call`
+      // Inside the scope that started it, so the warning carries its request id. Every slow
+      // operation is a log line; only the first of its kind in a while is also an event.
       withTelemetry(telemetry, () =>
-        log('warn', service === 'db' ? 'slow query' : `slow ${service} call`, {
-          service,
-          operation: what,
-          durationMs,
-          thresholdMs: threshold,
-        }),
+        isFirstSlowReport(`${service} ${what}`)
+          ? log('warn', msg, fields)
+          : writeLine('warn', msg, fields),
       )
     }
   }
+}
+
+/**
+ * Under load one slow statement is slow for everyone at once: a warning event per request would
+ * spend the Sentry quota on one fact. Per isolate, an operation is reported at most once a minute.
+ */
+const SLOW_REPORT_INTERVAL_MS = 60_000
+// On the global registry for the same reason as the store: this module is bundled twice.
+const SLOW_REPORTS = Symbol.for('kulti.slow-reports')
+
+function isFirstSlowReport(operation: string): boolean {
+  const registry = globalThis as { [SLOW_REPORTS]?: Map<string, number> }
+  const reported = (registry[SLOW_REPORTS] ??= new Map())
+  const at = Date.now()
+  const last = reported.get(operation)
+  if (last !== undefined && at - last < SLOW_REPORT_INTERVAL_MS) return false
+  // Statements are few; the bound only guards against an unbounded variety of them.
+  if (reported.size >= 1_000) reported.clear()
+  reported.set(operation, at)
+  return true
 }
 
 /** `work`, timed as one operation of `service` (a 100ms call, a text message). */
