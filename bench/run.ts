@@ -7,6 +7,7 @@
 // Run: `npm run bench` (it builds first). With TEST_DATABASE_URL or DATABASE_URL set it uses a
 // fresh `kulti_bench_app` database on that server; otherwise the embedded PGlite. Ports 8911-8916.
 import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import {
   mkdirSync,
   mkdtempSync,
@@ -68,10 +69,29 @@ const WEBHOOK_SECRET = 'kulti-bench-webhook-secret-0123456789'
 const BENCH_DATABASE = 'kulti_bench_app'
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const BARE_CONFIG = 'bench/bare-worker/wrangler.toml'
-const AUTOCANNON_BIN = path.join(ROOT, 'node_modules/.bin/autocannon')
 const KIB_BUDGETS = { app: 300, webhooks: 100 }
 
 const started = performance.now()
+/**
+ * What the Workers say that sounds like a problem: printed while the stack starts, counted under
+ * load (where a client cut off at the end of a run, or a slow query, is expected and would drown
+ * the report), with the first of each kind kept for the summary.
+ */
+const workerProblems = {
+  counting: false,
+  count: 0,
+  kinds: new Map<string, number>(),
+}
+function workerLog(line: string) {
+  if (!/error|warn|fail|✘/i.test(line)) return
+  if (!workerProblems.counting) return say(line)
+  workerProblems.count += 1
+  const kind = line
+    .replace(/\{.*"msg":"([^"]+)".*/, '$1')
+    .replace(/[0-9a-f-]{36}|\d+/g, '…')
+    .slice(0, 160)
+  workerProblems.kinds.set(kind, (workerProblems.kinds.get(kind) ?? 0) + 1)
+}
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`
 const say = (line: string) => console.log(`[bench ${elapsed()}] ${line}`)
 
@@ -124,10 +144,7 @@ async function main(): Promise<void> {
     sentryPort: PORTS.sentry,
     persistTo: path.join(scratch, 'state'),
     vars: { HMS_WEBHOOK_SECRET: WEBHOOK_SECRET },
-    log: (line: string) => {
-      // Only what says something went wrong; request lines would drown the report.
-      if (/error|warn|fail|✘/i.test(line)) say(line)
-    },
+    log: workerLog,
   })
   cleanups.push(() => stack.stop())
   const bareUrl = await startBareWorker(stack, scratch)
@@ -203,12 +220,8 @@ async function main(): Promise<void> {
     ),
     id: '[<id>]',
   })
-  const scenarios: Array<{
-    name: string
-    baseline: string | null
-    url: string
-    args?: string[]
-  }> = [
+  const webhookHeaders = { 'content-type': 'application/json' }
+  const scenarios: Scenario[] = [
     { name: 'bare Worker: constant', baseline: null, url: `${bareUrl}/` },
     {
       name: 'health /api/health',
@@ -224,25 +237,30 @@ async function main(): Promise<void> {
       name: 'dashboard /dashboard',
       baseline: 'bare Worker: constant',
       url: `${stack.appUrl}/dashboard`,
-      args: ['-H', `cookie=${cookie}`],
+      headers: { cookie },
     },
     {
       name: 'bare Worker: one INSERT',
       baseline: null,
       url: `${bareUrl}/insert`,
-      args: postJson(webhookBody, {}),
+      headers: webhookHeaders,
+      body: webhookBody,
     },
     {
       name: 'webhook POST /webhooks/100ms',
       baseline: 'bare Worker: one INSERT',
       url: `${stack.webhooksUrl}/webhooks/100ms`,
-      args: postJson(webhookBody, { 'x-kulti-webhook-secret': WEBHOOK_SECRET }),
+      headers: { ...webhookHeaders, 'x-kulti-webhook-secret': WEBHOOK_SECRET },
+      body: webhookBody,
     },
   ]
   const figures: LoadFigure[] = []
+  workerProblems.counting = true
   for (const scenario of scenarios) {
-    await autocannon(scenario.url, WARMUP_SECONDS, scenario.args)
-    const result = await autocannon(scenario.url, LOAD_SECONDS, scenario.args)
+    await probe(scenario)
+    await autocannon(scenario, WARMUP_SECONDS)
+    await settle(stack)
+    const result = await autocannon(scenario, LOAD_SECONDS)
     const figure: LoadFigure = {
       name: scenario.name,
       baseline: scenario.baseline,
@@ -259,6 +277,16 @@ async function main(): Promise<void> {
         `p99 ${figure.p99} ms, ${figure.errors} errors`,
     )
     figures.push(figure)
+    // The requests still in flight when autocannon stopped finish before the next scenario.
+    await settle(stack)
+  }
+  workerProblems.counting = false
+  if (workerProblems.count) {
+    say(
+      `the Workers logged ${workerProblems.count} error or warning lines under load:`,
+    )
+    for (const [kind, count] of workerProblems.kinds)
+      say(`  ${count} × ${kind}`)
   }
 
   say(`Lighthouse: ${LIGHTHOUSE_RUNS} runs of each page`)
@@ -338,21 +366,28 @@ async function settle(stack: DevStack) {
   }
 }
 
-function postJson(body: string, headers: Record<string, string>) {
-  return [
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    ...Object.entries(headers).flatMap(([name, value]) => [
-      '-H',
-      `${name}=${value}`,
-    ]),
-    '-b',
-    body,
-    // Each request gets its own event id in place of [<id>]: a repeated id is a duplicate.
-    '-I',
-  ]
+interface Scenario {
+  name: string
+  baseline: string | null
+  url: string
+  headers?: Record<string, string>
+  /** POSTed when given; `[<id>]` in it becomes a fresh id per request. */
+  body?: string
+}
+
+/** One request of the scenario, which must succeed: otherwise its load figures mean nothing. */
+async function probe({ name, url, headers = {}, body }: Scenario) {
+  const response = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body: body?.replaceAll('[<id>]', randomUUID()),
+    redirect: 'manual',
+  })
+  const text = await response.text()
+  if (!response.ok)
+    throw new Error(
+      `${name}: ${url} answered ${response.status}: ${text.slice(0, 300)}`,
+    )
 }
 
 interface AutocannonResult {
@@ -362,18 +397,18 @@ interface AutocannonResult {
   non2xx: number
 }
 
-/**
- * autocannon in its own process: the database relay lives in this one, and load generated here
- * would compete with it for the event loop.
- */
-async function autocannon(url: string, seconds: number, args: string[] = []) {
+/** bench/autocannon.mjs, in its own process. */
+async function autocannon(
+  { url, headers = {}, body }: Scenario,
+  seconds: number,
+) {
+  const options = { url, connections: CONNECTIONS, seconds, headers, body }
   const output = await run(
-    AUTOCANNON_BIN,
-    ['-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...args, url],
+    process.execPath,
+    [path.join(BENCH_DIR, 'autocannon.mjs'), JSON.stringify(options)],
     { quiet: true },
   )
-  const json = output.slice(output.indexOf('{'))
-  return JSON.parse(json) as AutocannonResult
+  return JSON.parse(output.slice(output.indexOf('{'))) as AutocannonResult
 }
 
 /** A database of its own on the given server, dropped and created afresh. */
