@@ -65,6 +65,7 @@ const WARMUP_SECONDS = 2
 const LOAD_SECONDS = 5
 const STARTUP_RUNS = 5
 const LIGHTHOUSE_RUNS = 5
+const LIGHTHOUSE_RETRIES = 3
 const WEBHOOK_SECRET = 'kulti-bench-webhook-secret-0123456789'
 const BENCH_DATABASE = 'kulti_bench_app'
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
@@ -206,6 +207,10 @@ async function main(): Promise<void> {
       connections: after.connections - before.connections,
       hot: visit.hot,
     })
+    say(
+      `  ${visit.page} ${visit.path}: ${after.roundTrips - before.roundTrips} round trips, ` +
+        `${after.connections - before.connections} connections`,
+    )
   }
 
   say(
@@ -291,7 +296,7 @@ async function main(): Promise<void> {
 
   say(`Lighthouse: ${LIGHTHOUSE_RUNS} runs of each page`)
   const lighthouseStarted = performance.now()
-  const lighthousePages = await runLighthouse(
+  const lighthouseRuns = await runLighthouse(
     scratch,
     pagesToVisit
       .filter((visit) =>
@@ -331,7 +336,8 @@ async function main(): Promise<void> {
     lighthouse: {
       runs: LIGHTHOUSE_RUNS,
       seconds: lighthouseSeconds,
-      pages: lighthousePages,
+      pages: lighthouseRuns.pages,
+      retries: lighthouseRuns.retries,
     },
   }
   const report = renderReport(results)
@@ -524,7 +530,7 @@ async function runLighthouse(
     url: string
     cookie: string | null
   }>,
-): Promise<LighthouseFigure[]> {
+): Promise<{ pages: LighthouseFigure[]; retries: number }> {
   const chromium = spawn(
     CHROMIUM,
     [
@@ -546,9 +552,10 @@ async function runLighthouse(
   cleanups.push(stopChromium)
   await waitForDebugger()
   const figures: LighthouseFigure[] = []
+  let retries = 0
   for (const target of targets) {
     const runs: LighthouseScores[] = []
-    for (let i = 0; i < LIGHTHOUSE_RUNS; i++) {
+    for (let attempt = 1; runs.length < LIGHTHOUSE_RUNS; attempt++) {
       const result = await lighthouse(target.url, {
         port: PORTS.chromium,
         hostname: HOST,
@@ -564,10 +571,15 @@ async function runLighthouse(
       })
       const lhr = result?.lhr
       if (!lhr) throw new Error(`Lighthouse returned nothing for ${target.url}`)
-      if (lhr.runtimeError)
-        throw new Error(
-          `Lighthouse on ${target.url}: ${lhr.runtimeError.message}`,
-        )
+      if (lhr.runtimeError) {
+        // Now and then the trace of a load comes back without its navigation start (NO_NAVSTART):
+        // that run says nothing about the page, so it is run again, a bounded number of times.
+        const problem = `Lighthouse on ${target.url}: ${lhr.runtimeError.message}`
+        if (attempt - runs.length > LIGHTHOUSE_RETRIES) throw new Error(problem)
+        say(`  ${problem}; running it again`)
+        retries += 1
+        continue
+      }
       const score = (id: string) => {
         const value = lhr.categories[id]?.score
         if (typeof value !== 'number')
@@ -600,7 +612,7 @@ async function runLighthouse(
     )
     figures.push(figure)
   }
-  return figures
+  return { pages: figures, retries }
 }
 
 async function waitForDebugger() {

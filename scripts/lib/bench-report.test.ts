@@ -113,6 +113,7 @@ const results: BenchResults = {
   lighthouse: {
     runs: 5,
     seconds: 200,
+    retries: 0,
     pages: [
       {
         page: 'landing',
