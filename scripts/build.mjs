@@ -10,14 +10,19 @@ import {
 import { run } from './lib/run.mjs'
 import { versionDefine } from './lib/version.mjs'
 
+/**
+ * @returns {Promise<Array<{ config: string, outdir: string, output: string }>>} what wrangler printed
+ *   for each Worker (with `quiet`; its bundle size, for scripts/lib/bundle-sizes.mjs uploadSize)
+ */
 export async function buildAll({ quiet = false } = {}) {
   await run(REMIX_BIN, ['build'], { quiet })
   const define = versionDefine()
+  const built = []
   for (const { config, outdir } of [
     { config: 'wrangler.toml', outdir: 'dist/app' },
     { config: 'workers/webhooks/wrangler.toml', outdir: 'dist/webhooks' },
   ]) {
-    await run(
+    const output = await run(
       WRANGLER_BIN,
       [
         'deploy',
@@ -31,7 +36,9 @@ export async function buildAll({ quiet = false } = {}) {
       ],
       { env: wranglerEnv(), quiet },
     )
+    built.push({ config, outdir, output })
   }
+  return built
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -34,6 +34,8 @@ const TAIL_LINES = 40
  * @property {string} webhooksUrl
  * @property {string} databaseUrl the Postgres the Workers use (through the relay)
  * @property {string} wsProxy host:port of the WebSocket relay (the Workers' DB_WSPROXY)
+ * @property {() => import('./ws-relay.mjs').RelayStats} relayStats what the relay has carried so
+ *   far (database round trips, connections)
  * @property {boolean} embedded whether the database is the embedded PGlite
  * @property {string | null} dataDir where PGlite keeps its data (null: in memory, or not PGlite)
  * @property {string} persistTo where wrangler keeps Durable Object and R2 state
@@ -227,6 +229,7 @@ export async function startDevStack({
       webhooksUrl,
       databaseUrl: connectionString,
       wsProxy: relay.address,
+      relayStats: () => relay.stats(),
       embedded,
       dataDir: embedded ? dataDir : null,
       persistTo,
@@ -460,7 +463,7 @@ async function requireFreePort(port, what) {
  * cannot return the same port.
  * @param {number} count
  */
-async function freePorts(count) {
+export async function freePorts(count) {
   const servers = []
   try {
     for (let i = 0; i < count; i++) {
@@ -513,7 +516,7 @@ const NOISE = [
  * @param {(line: string) => void} log
  * @param {string[]} args
  */
-function startWrangler(name, env, log, args) {
+export function startWrangler(name, env, log, args) {
   const child = spawn(WRANGLER_BIN, ['dev', ...args], {
     cwd: ROOT,
     env,
@@ -612,7 +615,7 @@ function isGroupAlive(pid) {
  * @param {(response: Response) => Promise<void>} check
  * @param {(line: string) => void} log
  */
-async function waitUntilReady(worker, url, check, log) {
+export async function waitUntilReady(worker, url, check, log) {
   let exit
   worker.exited.then((result) => (exit = result))
   const deadline = Date.now() + READY_TIMEOUT_MS

@@ -93,7 +93,7 @@ function isAllowedOrigin(origin) {
 
 /**
  * @param {{ host?: string, port?: number, serialize?: boolean }} [options]
- * @returns {Promise<{ port: number, address: string, close(): Promise<void> }>}
+ * @returns {Promise<{ port: number, address: string, stats(): RelayStats, close(): Promise<void> }>}
  */
 export async function startWsRelay({
   host = '127.0.0.1',
@@ -104,6 +104,9 @@ export async function startWsRelay({
   const sessions = new Set()
   /** @type {Map<string, { holder: Session | null, queue: Session[] }>} */
   const lanes = new Map()
+  // STOPGAP (bench branch): a minimal stats() until the relay-pool branch's lands; drop this commit.
+  /** @type {RelayStats} */
+  const counters = { roundTrips: 0, connections: 0 }
 
   const server = createServer((request, response) => {
     response.writeHead(426, {
@@ -125,7 +128,7 @@ export async function startWsRelay({
       ws.close(POLICY_VIOLATION, target.reason)
       return
     }
-    const session = new Session(ws, target, serialize)
+    const session = new Session(ws, target, serialize, counters)
     sessions.add(session)
     session.onEnd = () => {
       sessions.delete(session)
@@ -196,6 +199,7 @@ export async function startWsRelay({
   return {
     port: bound.port,
     address,
+    stats: () => ({ ...counters }),
     close() {
       closing ??= (async () => {
         for (const session of sessions) session.destroy()
@@ -222,8 +226,12 @@ class Session {
    * @param {import('ws').WebSocket} ws
    * @param {{ host: string, port: number, key: string }} target
    * @param {boolean} serialize
+   * @param {RelayStats} counters
    */
-  constructor(ws, target, serialize) {
+  constructor(ws, target, serialize, counters) {
+    this.counters = counters
+    this.counting = serialize ? null : createFrontendParser()
+    this.startupReady = false
     this.ws = ws
     this.target = target
     this.serialize = serialize
@@ -273,11 +281,11 @@ class Session {
     this.upstream = socket
     this.upstreamConnected = false
     this.answered = false
-    if (this.serialize) {
-      this.backend = createBackendParser()
-      for (let i = 0; i < this.negotiations; i++)
-        this.backend.expectNegotiationByte()
-    }
+    this.startupReady = false
+    this.counters.connections += 1
+    this.backend = createBackendParser()
+    for (let i = 0; i < this.negotiations; i++)
+      this.backend.expectNegotiationByte()
     if (this.waitingForDrain) {
       // The previous attempt died while the client was paused for it.
       this.waitingForDrain = false
@@ -309,7 +317,11 @@ class Session {
       }
       if (this.backend) {
         for (const message of this.backend.push(chunk)) {
-          if (isReadyForQuery(message) && this.awaiting > 0) this.awaiting -= 1
+          if (!isReadyForQuery(message)) continue
+          if (this.awaiting > 0) this.awaiting -= 1
+          // The first ReadyForQuery ends the startup; each later one is a round trip.
+          if (this.startupReady) this.counters.roundTrips += 1
+          this.startupReady = true
         }
       }
       this.toClient(chunk, socket)
@@ -344,6 +356,11 @@ class Session {
   fromClient(data) {
     if (this.terminated || this.ended) return
     let chunk = data
+    for (const message of this.counting?.push(data) ?? []) {
+      if (!isNegotiationRequest(message)) continue
+      this.negotiations += 1
+      this.backend?.expectNegotiationByte()
+    }
     if (this.frontend) {
       for (const message of this.frontend.push(data)) {
         if (isNegotiationRequest(message)) {
@@ -473,3 +490,9 @@ function looksLikeFirstResponse(chunk) {
     String.fromCharCode(/** @type {number} */ (chunk[0])),
   )
 }
+
+/**
+ * @typedef {object} RelayStats cumulative since the relay started
+ * @property {number} roundTrips ReadyForQuery messages the servers sent after startup
+ * @property {number} connections upstream connections opened
+ */
