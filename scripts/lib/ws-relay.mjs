@@ -8,6 +8,10 @@
 // non-local web pages (a browser sends their Origin), so a page on the internet cannot talk to the
 // developer's trust-auth Postgres through it.
 //
+// For a real Postgres it pools backends, as Neon's pooled endpoint does (ADR 020, pooled-session.mjs
+// and relay-pool.mjs): a client gets an idle backend opened with the same StartupMessage, reset
+// since its last client, instead of a new Postgres process and authentication per WebSocket.
+//
 // `serialize: true` is for embedded PGlite, which has a single backend: one client at a time holds
 // the upstream connection of a target, the others wait in a FIFO queue. The slot is released when
 // the client's WebSocket closes or when it sends Terminate, and the next client gets a fresh
@@ -25,6 +29,8 @@ import {
   isReadyForQuery,
   isTerminate,
 } from './pg-framing.mjs'
+import { PooledSession, toBuffer } from './pooled-session.mjs'
+import { createBackendPool } from './relay-pool.mjs'
 
 const loopback = new net.BlockList()
 loopback.addSubnet('127.0.0.0', 8, 'ipv4')
@@ -92,16 +98,58 @@ function isAllowedOrigin(origin) {
 }
 
 /**
- * @param {{ host?: string, port?: number, serialize?: boolean }} [options]
- * @returns {Promise<{ port: number, address: string, close(): Promise<void> }>}
+ * What the relay has done since it started, cumulative. Snapshot it before and after a request to
+ * count that request's database work (nothing else may use the relay meanwhile).
+ * @typedef {object} RelayStats
+ * @property {number} upstreamConnections TCP connections opened to Postgres (each one a new
+ *   backend process and an authentication)
+ * @property {number} clients WebSocket clients relayed (each one a driver connection: a request's
+ *   Pool opens one)
+ * @property {number} reused clients given an idle pooled backend instead of a new connection
+ * @property {number} roundTrips database round trips: ReadyForQuery messages delivered to clients
+ *   after their startup, i.e. answers to a simple Query, a Sync (an extended-protocol batch such as
+ *   a parameterised query) or a FunctionCall. A client's connection handshake is not one. Not
+ *   counted for a client that negotiates TLS or GSSAPI (its bytes are opaque).
+ * @property {number} idle pooled backends idle right now
+ */
+
+/**
+ * @typedef {object} WsRelay
+ * @property {number} port
+ * @property {string} address host:port, for `DB_WSPROXY` / `neonConfig.wsProxy`
+ * @property {() => RelayStats} stats
+ * @property {() => Promise<void>} close stops listening and closes every connection, pooled ones
+ *   included
+ */
+
+/**
+ * @param {{
+ *   host?: string,
+ *   port?: number,
+ *   serialize?: boolean,
+ *   pool?: import('./relay-pool.mjs').PoolOptions | false,
+ * }} [options]
+ *   `serialize`: one client at a time per target, each on a new upstream connection (PGlite).
+ *   `pool`: otherwise, backends are pooled (ADR 020) unless this is false; its `maxIdle` and
+ *   `idleTimeoutMs` bound the idle ones.
+ * @returns {Promise<WsRelay>}
  */
 export async function startWsRelay({
   host = '127.0.0.1',
   port = 0,
   serialize = false,
+  pool: poolOptions = {},
 } = {}) {
-  /** @type {Set<Session>} */
+  /** @type {Set<Session | PooledSession>} */
   const sessions = new Set()
+  const pool =
+    !serialize && poolOptions !== false ? createBackendPool(poolOptions) : null
+  const counters = {
+    upstreamConnections: 0,
+    clients: 0,
+    reused: 0,
+    roundTrips: 0,
+  }
   /** @type {Map<string, { holder: Session | null, queue: Session[] }>} */
   const lanes = new Map()
 
@@ -125,7 +173,22 @@ export async function startWsRelay({
       ws.close(POLICY_VIOLATION, target.reason)
       return
     }
-    const session = new Session(ws, target, serialize)
+    counters.clients += 1
+    if (pool) {
+      const pooled = new PooledSession(ws, target, pool, counters)
+      sessions.add(pooled)
+      pooled.onEnd = () => sessions.delete(pooled)
+      pooled.onNotStartup = (bytes) => {
+        sessions.delete(pooled)
+        const session = new Session(ws, target, false, counters)
+        sessions.add(session)
+        session.onEnd = () => sessions.delete(session)
+        session.start()
+        session.fromClient(bytes)
+      }
+      return
+    }
+    const session = new Session(ws, target, serialize, counters)
     sessions.add(session)
     session.onEnd = () => {
       sessions.delete(session)
@@ -196,9 +259,13 @@ export async function startWsRelay({
   return {
     port: bound.port,
     address,
+    stats() {
+      return { ...counters, idle: pool?.idle ?? 0 }
+    },
     close() {
       closing ??= (async () => {
         for (const session of sessions) session.destroy()
+        pool?.close()
         lanes.clear()
         // Refused clients too: one that ignores our close frame would hold server.close() up.
         for (const client of wss.clients) client.terminate()
@@ -222,9 +289,12 @@ class Session {
    * @param {import('ws').WebSocket} ws
    * @param {{ host: string, port: number, key: string }} target
    * @param {boolean} serialize
+   * @param {import('./pooled-session.mjs').RelayCounters} counters
    */
-  constructor(ws, target, serialize) {
+  constructor(ws, target, serialize, counters) {
     this.ws = ws
+    this.counters = counters
+    this.startedUp = false // the upstream has sent its first ReadyForQuery
     this.target = target
     this.serialize = serialize
     /** Client bytes waiting for the upstream connection. @type {Buffer[]} */
@@ -271,6 +341,7 @@ class Session {
       port: this.target.port,
     })
     this.upstream = socket
+    this.counters.upstreamConnections += 1
     this.upstreamConnected = false
     this.answered = false
     if (this.serialize) {
@@ -309,7 +380,10 @@ class Session {
       }
       if (this.backend) {
         for (const message of this.backend.push(chunk)) {
-          if (isReadyForQuery(message) && this.awaiting > 0) this.awaiting -= 1
+          if (!isReadyForQuery(message)) continue
+          if (this.awaiting > 0) this.awaiting -= 1
+          if (this.startedUp) this.counters.roundTrips += 1
+          this.startedUp = true
         }
       }
       this.toClient(chunk, socket)
@@ -454,13 +528,6 @@ class Session {
     this.upstream?.destroy()
     this.ws.terminate()
   }
-}
-
-/** @param {import('ws').RawData} data */
-function toBuffer(data) {
-  if (Buffer.isBuffer(data)) return data
-  if (Array.isArray(data)) return Buffer.concat(data)
-  return Buffer.from(data)
 }
 
 /**
