@@ -108,8 +108,9 @@ function isAllowedOrigin(origin) {
  * @property {number} reused clients given an idle pooled backend instead of a new connection
  * @property {number} roundTrips database round trips: ReadyForQuery messages delivered to clients
  *   after their startup, i.e. answers to a simple Query, a Sync (an extended-protocol batch such as
- *   a parameterised query) or a FunctionCall. A client's connection handshake is not one. Not
- *   counted for a client that negotiates TLS or GSSAPI (its bytes are opaque).
+ *   a parameterised query) or a FunctionCall. A client's connection handshake is not one. Counted
+ *   where the relay frames the protocol: pooled and serialised clients, not with `pool: false` nor
+ *   for a client that opens with an SSLRequest, GSSENCRequest or CancelRequest (relayed unpooled).
  * @property {number} idle pooled backends idle right now
  */
 
