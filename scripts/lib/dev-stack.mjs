@@ -26,6 +26,8 @@ const HOST = '127.0.0.1'
 // A cold `wrangler dev` bundles the Worker and boots workerd: a few seconds on a 2-core machine.
 const READY_TIMEOUT_MS = 90_000
 const STOP_GRACE_MS = 5_000
+// Below Postgres's default max_connections (100), leaving room for direct connections and tests.
+const DEV_RELAY_MAX_IDLE = 60
 const TAIL_LINES = 40
 
 /**
@@ -135,8 +137,13 @@ export async function startDevStack({
     )
     if (seed) await seedDemoData(connectionString, { log })
 
-    // PGlite has one backend, so its clients must take turns; a real Postgres needs no queue.
-    const relay = await startWsRelay({ host: HOST, serialize: embedded })
+    // PGlite has one backend, so its clients must take turns. A real Postgres gets pooled backends
+    // (ADR 020), enough idle ones kept for a load test's 100 connections not to fork new ones.
+    const relay = await startWsRelay({
+      host: HOST,
+      serialize: embedded,
+      pool: { maxIdle: DEV_RELAY_MAX_IDLE },
+    })
     cleanups.push(() => relay.close())
 
     ensureDevVars(log)

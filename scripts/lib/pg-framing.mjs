@@ -117,6 +117,10 @@ function createParser(initialPhase) {
 
   return {
     push,
+    /** Is the parser between messages (no header or body half read)? */
+    get atBoundary() {
+      return current === null && header.length === 0 && negotiationBytes === 0
+    },
     expectNegotiationByte() {
       negotiationBytes += 1
     },
@@ -185,4 +189,77 @@ export function awaitsReadyForQuery(message) {
 /** @param {PgMessage} message */
 export function isReadyForQuery(message) {
   return message.type === 'Z' && message.length === 5
+}
+
+/** @param {PgMessage} message */
+export function isStartupMessage(message) {
+  return message.type === null && message.code >> 16 === 3
+}
+
+/**
+ * The status in a ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed transaction.
+ * `chunk` is the one whose bytes completed `message`; the status is its last byte, so it is in it.
+ * @param {Buffer} chunk
+ * @param {PgMessage} message
+ */
+export function readyStatus(chunk, message) {
+  return String.fromCharCode(/** @type {number} */ (chunk[message.end - 1]))
+}
+
+/**
+ * The parameters of a complete StartupMessage (user, database, options, application_name...).
+ * @param {Buffer} startup
+ * @returns {Record<string, string>}
+ */
+export function readStartupParameters(startup) {
+  const fields = startup
+    .subarray(8, startup.readInt32BE(0))
+    .toString('utf8')
+    .split('\0')
+  /** @type {Record<string, string>} */
+  const parameters = {}
+  for (let i = 0; i + 1 < fields.length && fields[i] !== ''; i += 2) {
+    parameters[/** @type {string} */ (fields[i])] = /** @type {string} */ (
+      fields[i + 1]
+    )
+  }
+  return parameters
+}
+
+/**
+ * The complete typed messages in `bytes` (a whole, buffered stretch of a server's answer).
+ * @param {Buffer} bytes
+ * @returns {Array<{ type: string, body: Buffer }>}
+ */
+export function splitMessages(bytes) {
+  const messages = []
+  for (let offset = 0; offset + 5 <= bytes.length; ) {
+    const end = offset + 1 + bytes.readInt32BE(offset + 1)
+    if (end > bytes.length) break
+    messages.push({
+      type: String.fromCharCode(/** @type {number} */ (bytes[offset])),
+      body: bytes.subarray(offset + 5, end),
+    })
+    offset = end
+  }
+  return messages
+}
+
+/**
+ * Did the server let the client in without asking for anything (trust authentication)? True when
+ * `reply`, everything up to the first ReadyForQuery, holds AuthenticationOk and no other
+ * authentication request and no error.
+ * @param {Buffer} reply
+ */
+export function admittedWithoutCredentials(reply) {
+  const messages = splitMessages(reply)
+  return (
+    messages.some((m) => m.type === 'Z') &&
+    messages.every(
+      (m) =>
+        m.type !== 'E' &&
+        (m.type !== 'R' ||
+          (m.body.length === 4 && m.body.readInt32BE(0) === 0)),
+    )
+  )
 }

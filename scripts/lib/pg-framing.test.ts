@@ -4,12 +4,16 @@ import {
   GSSENC_REQUEST_CODE,
   PROTOCOL_VERSION_3,
   SSL_REQUEST_CODE,
+  admittedWithoutCredentials,
   awaitsReadyForQuery,
   createBackendParser,
   createFrontendParser,
   isNegotiationRequest,
   isReadyForQuery,
+  isStartupMessage,
   isTerminate,
+  readStartupParameters,
+  readyStatus,
 } from './pg-framing.mjs'
 import {
   queryMessage,
@@ -244,5 +248,91 @@ describe('message kinds', () => {
     )
     expect(isNegotiationRequest(cancel!)).toBe(false)
     expect(awaitsReadyForQuery(cancel!)).toBe(false)
+  })
+})
+
+describe('what the pooling relay reads', () => {
+  const authentication = (code: number, extra = Buffer.alloc(0)) => {
+    const body = Buffer.alloc(4)
+    body.writeInt32BE(code, 0)
+    return typedMessage('R', Buffer.concat([body, extra]))
+  }
+  const ready = (status = 'I') => typedMessage('Z', status)
+
+  test('the parameters of a startup message', () => {
+    const startup = startupMessage({
+      user: 'postgres',
+      database: 'kulti',
+      options: '-c search_path=x',
+    })
+    const [message] = createFrontendParser().push(startup)
+    expect(isStartupMessage(message!)).toBe(true)
+    expect(readStartupParameters(startup)).toEqual({
+      user: 'postgres',
+      database: 'kulti',
+      options: '-c search_path=x',
+    })
+  })
+
+  test('an SSLRequest or CancelRequest is not a startup message', () => {
+    for (const code of [SSL_REQUEST_CODE, CANCEL_REQUEST_CODE]) {
+      const [message] = createFrontendParser().push(untyped(code, 16))
+      expect(isStartupMessage(message!)).toBe(false)
+    }
+  })
+
+  test('the transaction status of a ReadyForQuery, wherever the chunk splits', () => {
+    const bytes = Buffer.concat([typedMessage('C', 'BEGIN\0'), ready('T')])
+    const parser = createBackendParser()
+    const first = bytes.subarray(0, bytes.length - 3)
+    const second = bytes.subarray(bytes.length - 3)
+    expect(parser.push(first).filter(isReadyForQuery)).toEqual([])
+    const [z] = parser.push(second).filter(isReadyForQuery)
+    expect(readyStatus(second, z!)).toBe('T')
+  })
+
+  test('trust authentication admits without credentials; a password or SASL exchange does not', () => {
+    const parameter = typedMessage('S', 'TimeZone\0UTC\0')
+    const keyData = typedMessage('K', Buffer.alloc(8))
+    expect(
+      admittedWithoutCredentials(
+        Buffer.concat([authentication(0), parameter, keyData, ready()]),
+      ),
+    ).toBe(true)
+    expect(
+      admittedWithoutCredentials(
+        Buffer.concat([authentication(3), authentication(0), ready()]),
+      ),
+    ).toBe(false)
+    expect(
+      admittedWithoutCredentials(
+        Buffer.concat([
+          authentication(10, Buffer.from('SCRAM-SHA-256\0\0')),
+          authentication(11, Buffer.from('r=x')),
+          authentication(12, Buffer.from('v=y')),
+          authentication(0),
+          ready(),
+        ]),
+      ),
+    ).toBe(false)
+    expect(
+      admittedWithoutCredentials(
+        Buffer.concat([authentication(0), typedMessage('E', 'x'), ready()]),
+      ),
+    ).toBe(false)
+    expect(admittedWithoutCredentials(authentication(0))).toBe(false)
+  })
+
+  test('knows when it is between messages', () => {
+    const parser = createFrontendParser()
+    parser.push(startupMessage())
+    expect(parser.atBoundary).toBe(true)
+    const query = queryMessage('select 1')
+    parser.push(query.subarray(0, 3))
+    expect(parser.atBoundary).toBe(false)
+    parser.push(query.subarray(3, 8))
+    expect(parser.atBoundary).toBe(false)
+    parser.push(query.subarray(8))
+    expect(parser.atBoundary).toBe(true)
   })
 })

@@ -8,6 +8,10 @@
 // non-local web pages (a browser sends their Origin), so a page on the internet cannot talk to the
 // developer's trust-auth Postgres through it.
 //
+// For a real Postgres it pools backends, as Neon's pooled endpoint does (ADR 020, pooled-session.mjs
+// and relay-pool.mjs): a client gets an idle backend opened with the same StartupMessage, reset
+// since its last client, instead of a new Postgres process and authentication per WebSocket.
+//
 // `serialize: true` is for embedded PGlite, which has a single backend: one client at a time holds
 // the upstream connection of a target, the others wait in a FIFO queue. The slot is released when
 // the client's WebSocket closes or when it sends Terminate, and the next client gets a fresh
@@ -25,6 +29,8 @@ import {
   isReadyForQuery,
   isTerminate,
 } from './pg-framing.mjs'
+import { PooledSession, toBuffer } from './pooled-session.mjs'
+import { createBackendPool } from './relay-pool.mjs'
 
 const loopback = new net.BlockList()
 loopback.addSubnet('127.0.0.0', 8, 'ipv4')
@@ -92,21 +98,61 @@ function isAllowedOrigin(origin) {
 }
 
 /**
- * @param {{ host?: string, port?: number, serialize?: boolean }} [options]
- * @returns {Promise<{ port: number, address: string, stats(): RelayStats, close(): Promise<void> }>}
+ * What the relay has done since it started, cumulative. Snapshot it before and after a request to
+ * count that request's database work (nothing else may use the relay meanwhile).
+ * @typedef {object} RelayStats
+ * @property {number} upstreamConnections TCP connections opened to Postgres (each one a new
+ *   backend process and an authentication)
+ * @property {number} clients WebSocket clients relayed (each one a driver connection: a request's
+ *   Pool opens one)
+ * @property {number} reused clients given an idle pooled backend instead of a new connection
+ * @property {number} roundTrips database round trips: ReadyForQuery messages delivered to clients
+ *   after their startup, i.e. answers to a simple Query, a Sync (an extended-protocol batch such as
+ *   a parameterised query) or a FunctionCall. A client's connection handshake is not one. Counted
+ *   where the relay frames the protocol: pooled and serialised clients, not with `pool: false` nor
+ *   for a client that opens with an SSLRequest, GSSENCRequest or CancelRequest (relayed unpooled).
+ * @property {number} idle pooled backends idle right now
+ */
+
+/**
+ * @typedef {object} WsRelay
+ * @property {number} port
+ * @property {string} address host:port, for `DB_WSPROXY` / `neonConfig.wsProxy`
+ * @property {() => RelayStats} stats
+ * @property {() => Promise<void>} close stops listening and closes every connection, pooled ones
+ *   included
+ */
+
+/**
+ * @param {{
+ *   host?: string,
+ *   port?: number,
+ *   serialize?: boolean,
+ *   pool?: import('./relay-pool.mjs').PoolOptions | false,
+ * }} [options]
+ *   `serialize`: one client at a time per target, each on a new upstream connection (PGlite).
+ *   `pool`: otherwise, backends are pooled (ADR 020) unless this is false; its `maxIdle` and
+ *   `idleTimeoutMs` bound the idle ones.
+ * @returns {Promise<WsRelay>}
  */
 export async function startWsRelay({
   host = '127.0.0.1',
   port = 0,
   serialize = false,
+  pool: poolOptions = {},
 } = {}) {
-  /** @type {Set<Session>} */
+  /** @type {Set<Session | PooledSession>} */
   const sessions = new Set()
+  const pool =
+    !serialize && poolOptions !== false ? createBackendPool(poolOptions) : null
+  const counters = {
+    upstreamConnections: 0,
+    clients: 0,
+    reused: 0,
+    roundTrips: 0,
+  }
   /** @type {Map<string, { holder: Session | null, queue: Session[] }>} */
   const lanes = new Map()
-  // STOPGAP (bench branch): a minimal stats() until the relay-pool branch's lands; drop this commit.
-  /** @type {RelayStats} */
-  const counters = { roundTrips: 0, connections: 0 }
 
   const server = createServer((request, response) => {
     response.writeHead(426, {
@@ -126,6 +172,21 @@ export async function startWsRelay({
     const target = parseTargetAddress(url.searchParams.get('address'))
     if (!target.ok) {
       ws.close(POLICY_VIOLATION, target.reason)
+      return
+    }
+    counters.clients += 1
+    if (pool) {
+      const pooled = new PooledSession(ws, target, pool, counters)
+      sessions.add(pooled)
+      pooled.onEnd = () => sessions.delete(pooled)
+      pooled.onNotStartup = (bytes) => {
+        sessions.delete(pooled)
+        const session = new Session(ws, target, false, counters)
+        sessions.add(session)
+        session.onEnd = () => sessions.delete(session)
+        session.start()
+        session.fromClient(bytes)
+      }
       return
     }
     const session = new Session(ws, target, serialize, counters)
@@ -199,10 +260,13 @@ export async function startWsRelay({
   return {
     port: bound.port,
     address,
-    stats: () => ({ ...counters }),
+    stats() {
+      return { ...counters, idle: pool?.idle ?? 0 }
+    },
     close() {
       closing ??= (async () => {
         for (const session of sessions) session.destroy()
+        pool?.close()
         lanes.clear()
         // Refused clients too: one that ignores our close frame would hold server.close() up.
         for (const client of wss.clients) client.terminate()
@@ -226,13 +290,12 @@ class Session {
    * @param {import('ws').WebSocket} ws
    * @param {{ host: string, port: number, key: string }} target
    * @param {boolean} serialize
-   * @param {RelayStats} counters
+   * @param {import('./pooled-session.mjs').RelayCounters} counters
    */
   constructor(ws, target, serialize, counters) {
-    this.counters = counters
-    this.counting = serialize ? null : createFrontendParser()
-    this.startupReady = false
     this.ws = ws
+    this.counters = counters
+    this.startedUp = false // the upstream has sent its first ReadyForQuery
     this.target = target
     this.serialize = serialize
     /** Client bytes waiting for the upstream connection. @type {Buffer[]} */
@@ -279,13 +342,14 @@ class Session {
       port: this.target.port,
     })
     this.upstream = socket
+    this.counters.upstreamConnections += 1
     this.upstreamConnected = false
     this.answered = false
-    this.startupReady = false
-    this.counters.connections += 1
-    this.backend = createBackendParser()
-    for (let i = 0; i < this.negotiations; i++)
-      this.backend.expectNegotiationByte()
+    if (this.serialize) {
+      this.backend = createBackendParser()
+      for (let i = 0; i < this.negotiations; i++)
+        this.backend.expectNegotiationByte()
+    }
     if (this.waitingForDrain) {
       // The previous attempt died while the client was paused for it.
       this.waitingForDrain = false
@@ -319,9 +383,8 @@ class Session {
         for (const message of this.backend.push(chunk)) {
           if (!isReadyForQuery(message)) continue
           if (this.awaiting > 0) this.awaiting -= 1
-          // The first ReadyForQuery ends the startup; each later one is a round trip.
-          if (this.startupReady) this.counters.roundTrips += 1
-          this.startupReady = true
+          if (this.startedUp) this.counters.roundTrips += 1
+          this.startedUp = true
         }
       }
       this.toClient(chunk, socket)
@@ -356,11 +419,6 @@ class Session {
   fromClient(data) {
     if (this.terminated || this.ended) return
     let chunk = data
-    for (const message of this.counting?.push(data) ?? []) {
-      if (!isNegotiationRequest(message)) continue
-      this.negotiations += 1
-      this.backend?.expectNegotiationByte()
-    }
     if (this.frontend) {
       for (const message of this.frontend.push(data)) {
         if (isNegotiationRequest(message)) {
@@ -473,13 +531,6 @@ class Session {
   }
 }
 
-/** @param {import('ws').RawData} data */
-function toBuffer(data) {
-  if (Buffer.isBuffer(data)) return data
-  if (Array.isArray(data)) return Buffer.concat(data)
-  return Buffer.from(data)
-}
-
 /**
  * The first byte a Postgres server sends: Authentication (R), ErrorResponse (E),
  * NegotiateProtocolVersion (v), or the answer to an SSL/GSS request (S, N, G).
@@ -490,9 +541,3 @@ function looksLikeFirstResponse(chunk) {
     String.fromCharCode(/** @type {number} */ (chunk[0])),
   )
 }
-
-/**
- * @typedef {object} RelayStats cumulative since the relay started
- * @property {number} roundTrips ReadyForQuery messages the servers sent after startup
- * @property {number} connections upstream connections opened
- */

@@ -4,13 +4,19 @@ import pg from 'pg'
 import { WebSocket } from 'ws'
 import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.mjs'
 import { migrate } from '../../scripts/lib/migrate.mjs'
-import { isLoopbackHost, startWsRelay } from '../../scripts/lib/ws-relay.mjs'
+import {
+  isLoopbackHost,
+  startWsRelay,
+  type RelayStats,
+} from '../../scripts/lib/ws-relay.mjs'
 
 export interface TestDatabase {
   /** Connection string for the driver (through the relay) and for `pg`. */
   databaseUrl: string
   /** host:port of the WebSocket relay, for `DB_WSPROXY` / `neonConfig.wsProxy`. */
   wsProxy: string
+  /** The relay's cumulative counters (connections, clients, round trips); see `RelayStats`. */
+  relayStats(): RelayStats
   /** For test assertions and setup; results are parsed by `pg` in both modes. */
   query<T = Record<string, unknown>>(
     text: string,
@@ -77,6 +83,7 @@ async function createServerDatabase(serverUrl: string): Promise<TestDatabase> {
   return {
     databaseUrl,
     wsProxy: relay.address,
+    relayStats: relay.stats,
     async query<T>(text: string, params?: unknown[]) {
       const result = await queries.query(text, params)
       return result.rows as T[]
@@ -125,6 +132,7 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
     throw error
   }
   const wsProxy = relay.address
+  const relayStats = relay.stats
   const stop = async () => {
     await relay?.close()
     await embedded.close()
@@ -133,6 +141,7 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
   return {
     databaseUrl: embedded.connectionString,
     wsProxy,
+    relayStats,
     async query<T>(text: string, params?: unknown[]) {
       const client = new pg.Client({
         connectionString: embedded.connectionString,
