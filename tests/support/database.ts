@@ -16,6 +16,11 @@ export interface TestDatabase {
     text: string,
     params?: unknown[],
   ): Promise<T[]>
+  /**
+   * What the relay has counted so far (round trips: ReadyForQuery messages after startup). With
+   * TEST_DATABASE_URL only the Workers go through the relay; embedded, `query` does too.
+   */
+  relayStats(): { roundTrips: number; connections: number }
   close(): Promise<void>
 }
 
@@ -77,6 +82,7 @@ async function createServerDatabase(serverUrl: string): Promise<TestDatabase> {
   return {
     databaseUrl,
     wsProxy: relay.address,
+    relayStats: () => relay.stats(),
     async query<T>(text: string, params?: unknown[]) {
       const result = await queries.query(text, params)
       return result.rows as T[]
@@ -133,6 +139,7 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
   return {
     databaseUrl: embedded.connectionString,
     wsProxy,
+    relayStats: () => relay.stats(),
     async query<T>(text: string, params?: unknown[]) {
       const client = new pg.Client({
         connectionString: embedded.connectionString,
