@@ -831,7 +831,7 @@ export interface CreditsOverview {
   leaders: { allTime: LeaderboardEntry[]; lastWeek: LeaderboardEntry[] }
 }
 
-/** `query`'s rows as one json array, `[]` when there are none; json_agg keeps only its own order. */
+/** `query`'s rows as one json array in `order` (a subquery's own order is not promised to survive json_agg), `[]` when none. */
 const jsonRows = (query: SQL, order: SQL) =>
   sql`(select coalesce(json_agg(r ${order}), '[]'::json) from (${query}) r)`
 
