@@ -204,12 +204,12 @@ async function main(): Promise<void> {
       page: visit.page,
       path: visit.path,
       roundTrips: after.roundTrips - before.roundTrips,
-      connections: after.connections - before.connections,
+      connections: after.upstreamConnections - before.upstreamConnections,
       hot: visit.hot,
     })
     say(
       `  ${visit.page} ${visit.path}: ${after.roundTrips - before.roundTrips} round trips, ` +
-        `${after.connections - before.connections} connections`,
+        `${after.upstreamConnections - before.upstreamConnections} connections`,
     )
   }
 

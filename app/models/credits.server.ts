@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { queryRows, type Db, type Tx } from '../db/client.server'
 import {
   creditTransactions,
@@ -223,28 +223,29 @@ export async function paySession(
   for (const userId of paid) await awardMilestones(tx, userId)
 }
 
-/** What a user has watched and hosted, from their settlement rows. */
-async function activityStats(
-  db: Db | Tx,
-  userId: string,
-): Promise<ActivityStats> {
-  const [row] = await queryRows<ActivityStats>(
-    db,
-    sql`select
+/** What a user has watched and hosted, from their settlement rows: one row of ActivityStats. */
+function activityStatsQuery(userId: string): SQL {
+  return sql`select
       count(*) filter (where type in ('settlement_viewer', 'settlement_presenter'))::int as "sessionsWatched",
       coalesce(sum((metadata->>'minutes')::int) filter (where type in ('settlement_viewer', 'settlement_presenter')), 0)::int as "minutesWatched",
       count(*) filter (where type = 'settlement_host')::int as "sessionsHosted",
       coalesce(sum((metadata->>'minutes')::int) filter (where type = 'settlement_host'), 0)::int as "minutesHosted"
-    from credit_transactions where user_id = ${userId}`,
-  )
-  return (
-    row ?? {
-      sessionsWatched: 0,
-      minutesWatched: 0,
-      sessionsHosted: 0,
-      minutesHosted: 0,
-    }
-  )
+    from credit_transactions where user_id = ${userId}`
+}
+
+async function activityStats(
+  db: Db | Tx,
+  userId: string,
+): Promise<ActivityStats> {
+  const [row] = await queryRows<ActivityStats>(db, activityStatsQuery(userId))
+  return row ?? NO_ACTIVITY
+}
+
+const NO_ACTIVITY: ActivityStats = {
+  sessionsWatched: 0,
+  minutesWatched: 0,
+  sessionsHosted: 0,
+  minutesHosted: 0,
 }
 
 /** Awards every milestone the user has reached and not yet been paid for (the key makes it once). */
@@ -596,21 +597,28 @@ export async function adjustCredits(
   })
 }
 
+// Reading. Each read is a query fragment and a function that shapes its rows, so that the /credits
+// page can ask them all in a single statement (creditsOverview) and the JSON API routes one alone
+// (getBalance, listTransactions, leaderboard), with the same SQL and the same shaping.
+
 export interface Balance {
   balance: number
   totalEarned: number
   totalSpent: number
 }
 
-export async function getBalance(db: Db, userId: string): Promise<Balance> {
-  const [row] = await queryRows<Balance>(
-    db,
-    sql`select u.credits as balance,
+const NO_BALANCE: Balance = { balance: 0, totalEarned: 0, totalSpent: 0 }
+
+function balanceQuery(userId: string): SQL {
+  return sql`select u.credits as balance,
           coalesce((select sum(amount) from credit_transactions where user_id = u.id and amount > 0), 0)::int as "totalEarned",
           coalesce((select -sum(amount) from credit_transactions where user_id = u.id and amount < 0), 0)::int as "totalSpent"
-        from users u where u.id = ${userId}`,
-  )
-  return row ?? { balance: 0, totalEarned: 0, totalSpent: 0 }
+        from users u where u.id = ${userId}`
+}
+
+export async function getBalance(db: Db, userId: string): Promise<Balance> {
+  const [row] = await queryRows<Balance>(db, balanceQuery(userId))
+  return row ?? NO_BALANCE
 }
 
 export interface LedgerEntry {
@@ -625,36 +633,50 @@ export interface LedgerEntry {
   createdAt: string
 }
 
-/** A page of the user's ledger, newest first; the cursor is the `seq` to continue below. */
-export async function listTransactions(
-  db: Db,
+export interface HistoryQuery {
+  type?: CreditType
+  limit?: number
+  cursor?: number
+}
+
+export interface HistoryPage {
+  transactions: LedgerEntry[]
+  nextCursor: number | null
+}
+
+interface LedgerRow {
+  id: string
+  seq: number
+  amount: number
+  balance_after: number
+  type: CreditType
+  session_id: string | null
+  counterparty: string | null
+  metadata: Record<string, unknown>
+  // A Date from the driver, an ISO string from json.
+  created_at: string | Date
+}
+
+const DEFAULT_PAGE_SIZE = 20
+
+/** The page's rows, newest first, and one more to tell whether there is a next page. */
+function historyQuery(
   userId: string,
-  {
-    type,
-    limit = 20,
-    cursor,
-  }: { type?: CreditType; limit?: number; cursor?: number },
-): Promise<{ transactions: LedgerEntry[]; nextCursor: number | null }> {
-  const rows = await queryRows<{
-    id: string
-    seq: number
-    amount: number
-    balance_after: number
-    type: CreditType
-    session_id: string | null
-    counterparty: string | null
-    metadata: Record<string, unknown>
-    created_at: string | Date
-  }>(
-    db,
-    sql`select t.id, t.seq, t.amount, t.balance_after, t.type, t.session_id,
+  { type, limit = DEFAULT_PAGE_SIZE, cursor }: HistoryQuery,
+): SQL {
+  return sql`select t.id, t.seq, t.amount, t.balance_after, t.type, t.session_id,
           coalesce(u.display_name, u.username) as counterparty, t.metadata, t.created_at
         from credit_transactions t left join users u on u.id = t.counterparty_id
         where t.user_id = ${userId}
           ${type ? sql`and t.type = ${type}` : sql``}
           ${cursor ? sql`and t.seq < ${cursor}` : sql``}
-        order by t.seq desc limit ${limit + 1}`,
-  )
+        order by t.seq desc limit ${limit + 1}`
+}
+
+function historyPage(
+  rows: LedgerRow[],
+  { limit = DEFAULT_PAGE_SIZE }: HistoryQuery,
+): HistoryPage {
   const page = rows.slice(0, limit)
   return {
     transactions: page.map((r) => ({
@@ -672,6 +694,16 @@ export async function listTransactions(
   }
 }
 
+/** A page of the user's ledger, newest first; the cursor is the `seq` to continue below. */
+export async function listTransactions(
+  db: Db,
+  userId: string,
+  query: HistoryQuery,
+): Promise<HistoryPage> {
+  const rows = await queryRows<LedgerRow>(db, historyQuery(userId, query))
+  return historyPage(rows, query)
+}
+
 export interface DailyTotals {
   day: string
   earned: number
@@ -679,14 +711,8 @@ export interface DailyTotals {
 }
 
 /** Earned and spent per UTC day for the last `days` days, oldest first, days without rows as 0. */
-export async function dailyTotals(
-  db: Db,
-  userId: string,
-  days = 30,
-): Promise<DailyTotals[]> {
-  return queryRows<DailyTotals>(
-    db,
-    sql`select to_char(d.day, 'YYYY-MM-DD') as day,
+function dailyTotalsQuery(userId: string, days: number): SQL {
+  return sql`select to_char(d.day, 'YYYY-MM-DD') as day,
           coalesce(sum(t.amount) filter (where t.amount > 0), 0)::int as earned,
           coalesce(-sum(t.amount) filter (where t.amount < 0), 0)::int as spent
         from generate_series(
@@ -696,8 +722,7 @@ export async function dailyTotals(
           on t.user_id = ${userId}
           and t.created_at >= ((now() at time zone 'utc')::date - ${days - 1}::int) at time zone 'utc'
           and (t.created_at at time zone 'utc')::date = d.day
-        group by d.day order by d.day`,
-  )
+        group by d.day order by d.day`
 }
 
 export interface LeaderboardEntry {
@@ -706,43 +731,60 @@ export interface LeaderboardEntry {
   earned: number
 }
 
+type LeaderboardPeriod = 'all' | '7d'
+
 /** Who earned most (all time or the last 7 days); tips received count, spending does not. */
-export async function leaderboard(
-  db: Db,
-  period: 'all' | '7d',
-  limit = 10,
-): Promise<LeaderboardEntry[]> {
-  return queryRows<LeaderboardEntry>(
-    db,
-    sql`select u.username, u.display_name as "displayName", sum(t.amount)::int as earned
+function leaderboardQuery(period: LeaderboardPeriod, limit = 10): SQL {
+  return sql`select u.username, u.display_name as "displayName", sum(t.amount)::int as earned
         from credit_transactions t join users u on u.id = t.user_id
         where t.amount > 0 and u.deleted_at is null and u.username is not null
           ${period === '7d' ? sql`and t.created_at > now() - interval '7 days'` : sql``}
-        group by u.id order by earned desc, u.username limit ${limit}`,
-  )
+        group by u.id order by earned desc, u.username limit ${limit}`
+}
+
+export async function leaderboard(
+  db: Db,
+  period: LeaderboardPeriod,
+  limit = 10,
+): Promise<LeaderboardEntry[]> {
+  return queryRows<LeaderboardEntry>(db, leaderboardQuery(period, limit))
 }
 
 // Every /credits view and leaderboard poll asks the same question: an isolate answers it from
 // memory for a few seconds (DESIGN "Scale") instead of aggregating the ledger each time.
 const LEADERBOARD_CACHE_MS = 10_000
 const leaderboardCache = new Map<
-  string,
+  LeaderboardPeriod,
   { expiresAt: number; leaders: LeaderboardEntry[] }
 >()
 
-/** `leaderboard`, computed at most once every LEADERBOARD_CACHE_MS per isolate and period. */
-export async function cachedLeaderboard(
-  db: Db,
-  period: 'all' | '7d',
-): Promise<LeaderboardEntry[]> {
+function cachedLeaders(
+  period: LeaderboardPeriod,
+): LeaderboardEntry[] | undefined {
   const hit = leaderboardCache.get(period)
-  if (hit && hit.expiresAt > Date.now()) return hit.leaders
-  const leaders = await leaderboard(db, period)
+  return hit && hit.expiresAt > Date.now() ? hit.leaders : undefined
+}
+
+function rememberLeaders(
+  period: LeaderboardPeriod,
+  leaders: LeaderboardEntry[],
+): LeaderboardEntry[] {
   leaderboardCache.set(period, {
     expiresAt: Date.now() + LEADERBOARD_CACHE_MS,
     leaders,
   })
   return leaders
+}
+
+/** `leaderboard`, computed at most once every LEADERBOARD_CACHE_MS per isolate and period. */
+export async function cachedLeaderboard(
+  db: Db,
+  period: LeaderboardPeriod,
+): Promise<LeaderboardEntry[]> {
+  return (
+    cachedLeaders(period) ??
+    rememberLeaders(period, await leaderboard(db, period))
+  )
 }
 
 export interface MilestoneProgress {
@@ -754,34 +796,96 @@ export interface MilestoneProgress {
   threshold: number
 }
 
+const milestoneKey = (userId: string, name: string) =>
+  `milestone:${userId}:${name}`
+
+/** The idempotency keys (`key`) of the milestones the user has been paid for. */
+function paidMilestonesQuery(userId: string): SQL {
+  return sql`select idempotency_key as key from credit_transactions
+        where user_id = ${userId}
+          and idempotency_key in ${MILESTONES.map((m) => milestoneKey(userId, m.name))}`
+}
+
 /** Every milestone with the user's progress towards it. */
-export async function milestoneProgress(
-  db: Db,
+function milestonesOf(
   userId: string,
-): Promise<MilestoneProgress[]> {
-  const stats = await activityStats(db, userId)
-  const paid = new Set(
-    (
-      await db
-        .select({ key: creditTransactions.idempotencyKey })
-        .from(creditTransactions)
-        .where(
-          and(
-            eq(creditTransactions.userId, userId),
-            inArray(
-              creditTransactions.idempotencyKey,
-              MILESTONES.map((m) => `milestone:${userId}:${m.name}`),
-            ),
-          ),
-        )
-    ).map((r) => r.key),
-  )
+  stats: ActivityStats,
+  paidKeys: string[],
+): MilestoneProgress[] {
+  const paid = new Set(paidKeys)
   return MILESTONES.map((m) => ({
     name: m.name,
     label: m.label,
     bonus: m.bonus,
-    reached: paid.has(`milestone:${userId}:${m.name}`),
+    reached: paid.has(milestoneKey(userId, m.name)),
     progress: Math.min(stats[m.kind], m.threshold),
     threshold: m.threshold,
   }))
+}
+
+export interface CreditsOverview {
+  balance: Balance
+  history: HistoryPage
+  days: DailyTotals[]
+  milestones: MilestoneProgress[]
+  leaders: { allTime: LeaderboardEntry[]; lastWeek: LeaderboardEntry[] }
+}
+
+/** `query`'s rows as one json array in `order` (a subquery's own order is not promised to survive json_agg), `[]` when none. */
+const jsonRows = (query: SQL, order: SQL) =>
+  sql`(select coalesce(json_agg(r ${order}), '[]'::json) from (${query}) r)`
+
+/** `query`'s one row as a json object (null when there is none). */
+const jsonRow = (query: SQL) => sql`(select to_json(r) from (${query}) r)`
+
+/**
+ * Everything the /credits page shows, in one statement (one database round trip): the balance and
+ * totals, a page of the history, the last `days` days, the milestones and, unless this isolate has
+ * them cached, both leaderboards. The parts are this module's query fragments, each shaped as
+ * when it is read alone; json turns their timestamps into strings, which historyPage expects.
+ */
+export async function creditsOverview(
+  db: Db,
+  userId: string,
+  { days, ...history }: HistoryQuery & { days: number },
+): Promise<CreditsOverview> {
+  // Read once: an entry that expires while the statement runs is still this request's answer.
+  const cached = { all: cachedLeaders('all'), '7d': cachedLeaders('7d') }
+  const leaders = (period: LeaderboardPeriod) =>
+    cached[period]
+      ? sql`null`
+      : jsonRows(
+          leaderboardQuery(period),
+          sql`order by r.earned desc, r.username`,
+        )
+  const [row] = await queryRows<{
+    balance: Balance | null
+    history: LedgerRow[]
+    days: DailyTotals[]
+    stats: ActivityStats
+    paid: string[]
+    all_time: LeaderboardEntry[] | null
+    last_week: LeaderboardEntry[] | null
+  }>(
+    db,
+    sql`select
+          ${jsonRow(balanceQuery(userId))} as balance,
+          ${jsonRows(historyQuery(userId, history), sql`order by r.seq desc`)} as history,
+          ${jsonRows(dailyTotalsQuery(userId, days), sql`order by r.day`)} as days,
+          ${jsonRow(activityStatsQuery(userId))} as stats,
+          (select coalesce(json_agg(r.key), '[]'::json) from (${paidMilestonesQuery(userId)}) r) as paid,
+          ${leaders('all')} as all_time,
+          ${leaders('7d')} as last_week`,
+  )
+  const answer = row!
+  return {
+    balance: answer.balance ?? NO_BALANCE,
+    history: historyPage(answer.history, history),
+    days: answer.days,
+    milestones: milestonesOf(userId, answer.stats, answer.paid),
+    leaders: {
+      allTime: cached.all ?? rememberLeaders('all', answer.all_time!),
+      lastWeek: cached['7d'] ?? rememberLeaders('7d', answer.last_week!),
+    },
+  }
 }

@@ -9,13 +9,7 @@ import {
   type MilestoneView,
 } from '../components/credits/milestones'
 import { MILESTONES } from '../models/credit-rules'
-import {
-  dailyTotals,
-  getBalance,
-  cachedLeaderboard,
-  listTransactions,
-  milestoneProgress,
-} from '../models/credits.server'
+import { creditsOverview } from '../models/credits.server'
 import { getDb } from '../utils/context.server'
 import { CreditHistoryQuery } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
@@ -41,17 +35,19 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       { status: 400 },
     )
   const { type, cursor, limit } = query.data
-  const db = getDb(context)
-  // The request has one database connection: these take turns on it.
-  const [balance, history, days, progress, allTime, lastWeek] =
-    await Promise.all([
-      getBalance(db, user.id),
-      listTransactions(db, user.id, { type, cursor, limit }),
-      dailyTotals(db, user.id, CHART_DAYS),
-      milestoneProgress(db, user.id),
-      cachedLeaderboard(db, 'all'),
-      cachedLeaderboard(db, '7d'),
-    ])
+  // One statement: with the session lookup, the page costs two database round trips.
+  const {
+    balance,
+    history,
+    days,
+    milestones: progress,
+    leaders,
+  } = await creditsOverview(getDb(context), user.id, {
+    type,
+    cursor,
+    limit,
+    days: CHART_DAYS,
+  })
   const kindOf = new Map<string, string>(
     MILESTONES.map((m) => [m.name, m.kind]),
   )
@@ -80,7 +76,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       },
     },
     milestones: { reached: milestones.filter((m) => m.reached), next },
-    leaders: { allTime, lastWeek },
+    leaders,
   }
 }
 

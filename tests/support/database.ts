@@ -15,7 +15,11 @@ export interface TestDatabase {
   databaseUrl: string
   /** host:port of the WebSocket relay, for `DB_WSPROXY` / `neonConfig.wsProxy`. */
   wsProxy: string
-  /** The relay's cumulative counters (connections, clients, round trips); see `RelayStats`. */
+  /**
+   * The relay's cumulative counters (connections, clients, round trips: ReadyForQuery messages
+   * after startup); see `RelayStats`. With TEST_DATABASE_URL only the Workers go through the relay;
+   * embedded, `query` does too.
+   */
   relayStats(): RelayStats
   /** For test assertions and setup; results are parsed by `pg` in both modes. */
   query<T = Record<string, unknown>>(
