@@ -1,11 +1,18 @@
 import { openRequestDatabase, type Db } from '../../app/db/client.server'
+import {
+  describeSummary,
+  recordJobRun,
+  type JobRun,
+} from '../../app/models/job-runs.server'
 import { attachMonitor, log } from '../../app/services/monitoring.server'
+import { scrubError } from '../../app/services/scrub'
 import {
   createTelemetry,
   startTiming,
   withTelemetry,
 } from '../../app/services/telemetry.server'
 import { getAppEnv, type AppEnv } from '../../app/utils/env.server'
+import { errorMessage } from '../../app/utils/errors'
 import type { Bindings } from '../bindings'
 
 export interface JobContext {
@@ -28,6 +35,7 @@ export interface Job {
  * database pool, its own try/catch, its own monitor and run id), so one failing job neither
  * stops nor poisons the others. Every job checks in with Sentry by its name: `in_progress` when
  * it starts, then `ok` or `error`, so a job that fails or stops running raises a missed check-in.
+ * Each run is also recorded in job_runs (name, start, end, outcome, summary or error) for /ops.
  */
 export function runJobs(
   jobs: readonly Job[],
@@ -52,8 +60,15 @@ export function runJobs(
           const database = openRequestDatabase(env, (what) =>
             startTiming('db', what),
           )
+          const startedAt = new Date(started)
           try {
             const summary = await job.run({ db: database.db, env, bindings })
+            await recordRun(database.db, {
+              name: job.name,
+              startedAt,
+              ok: true,
+              detail: describeSummary(summary),
+            })
             log('info', 'job succeeded', {
               job: job.name,
               cron: controller.cron,
@@ -65,6 +80,13 @@ export function runJobs(
               durationSeconds: seconds(),
             })
           } catch (error) {
+            await recordRun(database.db, {
+              name: job.name,
+              startedAt,
+              ok: false,
+              // Scrubbed as monitoring scrubs it: no phone number or secret reaches the page.
+              detail: scrubError(error).message,
+            })
             monitor.captureException(error, {
               job: job.name,
               cron: controller.cron,
@@ -87,5 +109,20 @@ export function runJobs(
     // Failing the invocation marks it failed in Cloudflare's cron history, after every job ran.
     if (failed.length > 0)
       throw new Error(`scheduled jobs failed: ${failed.join(', ')}`)
+  }
+}
+
+/**
+ * Records a run for /ops. Never fails the job: a database that cannot take the row is the
+ * database's problem, reported by the job itself or by the health check.
+ */
+async function recordRun(db: Db, run: JobRun): Promise<void> {
+  try {
+    await recordJobRun(db, run)
+  } catch (error) {
+    log('warn', 'job run not recorded', {
+      job: run.name,
+      error: errorMessage(error),
+    })
   }
 }
