@@ -217,7 +217,7 @@ await runScript(SCRIPT, async () => {
       ok: summary.mismatches === 0,
       detail:
         summary.mismatches === 0
-          ? `OK: ${counted}`
+          ? `every balance and chain matches the ledger: ${counted}`
           : `${numbers(summary.mismatches)} mismatch(es): ${counted}`,
     })
     if (summary.mismatches === 0) {
