@@ -8,7 +8,7 @@
 // is recorded in job_runs as `credits-audit`, which /ops shows as the last credits audit.
 import { sql } from 'drizzle-orm'
 import { queryRows, type Db, type Tx } from '../app/db/client.server'
-import { recordJobRun } from '../app/models/job-runs.server'
+import { recordJobRuns } from '../app/models/job-runs.server'
 import { parseOptions, UsageError } from './lib/cli-args'
 import {
   auditLedger,
@@ -139,7 +139,7 @@ async function recordAudit(
   run: { startedAt: Date; ok: boolean; detail: string },
 ) {
   try {
-    await recordJobRun(db, { name: MONITOR_SLUG, ...run })
+    await recordJobRuns(db, [{ name: MONITOR_SLUG, ...run }])
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     console.error(

@@ -9,19 +9,28 @@ const MAX_DETAIL = 1_000
 export interface JobRun {
   name: string
   startedAt: Date
+  /** Now, when not given. */
+  finishedAt?: Date
   ok: boolean
   /** The job's summary or the error's message; cut to 1,000 characters. */
   detail: string
 }
 
-/** Records one finished run of a scheduled job (or of `npm run credits:audit`). */
-export async function recordJobRun(db: Db, run: JobRun): Promise<void> {
-  await db.insert(jobRuns).values({
-    name: run.name,
-    startedAt: run.startedAt,
-    ok: run.ok,
-    detail: run.detail.slice(0, MAX_DETAIL),
-  })
+/** Records finished runs of scheduled jobs (or of `npm run credits:audit`), in one statement. */
+export async function recordJobRuns(
+  db: Db,
+  runs: readonly JobRun[],
+): Promise<void> {
+  if (runs.length === 0) return
+  await db.insert(jobRuns).values(
+    runs.map((run) => ({
+      name: run.name,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      ok: run.ok,
+      detail: run.detail.slice(0, MAX_DETAIL),
+    })),
+  )
 }
 
 /** A job's summary as one line: `key=value` pairs, for the detail of its run. */

@@ -1,7 +1,7 @@
 import { openRequestDatabase, type Db } from '../../app/db/client.server'
 import {
   describeSummary,
-  recordJobRun,
+  recordJobRuns,
   type JobRun,
 } from '../../app/models/job-runs.server'
 import { attachMonitor, log } from '../../app/services/monitoring.server'
@@ -35,7 +35,9 @@ export interface Job {
  * database pool, its own try/catch, its own monitor and run id), so one failing job neither
  * stops nor poisons the others. Every job checks in with Sentry by its name: `in_progress` when
  * it starts, then `ok` or `error`, so a job that fails or stops running raises a missed check-in.
- * Each run is also recorded in job_runs (name, start, end, outcome, summary or error) for /ops.
+ * Each run is also recorded in job_runs (name, start, end, outcome, summary or error) for /ops,
+ * all of one invocation together once every job finished: the nightly backup's snapshot never
+ * holds half of the runs of its own invocation, and a restore drill can compare it exactly.
  */
 export function runJobs(
   jobs: readonly Job[],
@@ -45,6 +47,7 @@ export function runJobs(
     const due = jobs.filter((job) => job.crons.includes(controller.cron))
     if (due.length === 0)
       log('warn', 'no job registered for cron', { cron: controller.cron })
+    const runs: JobRun[] = []
     const outcomes = await Promise.allSettled(
       due.map((job) => {
         const telemetry = createTelemetry(crypto.randomUUID())
@@ -63,9 +66,10 @@ export function runJobs(
           const startedAt = new Date(started)
           try {
             const summary = await job.run({ db: database.db, env, bindings })
-            await recordRun(database.db, {
+            runs.push({
               name: job.name,
               startedAt,
+              finishedAt: new Date(),
               ok: true,
               detail: describeSummary(summary),
             })
@@ -80,9 +84,10 @@ export function runJobs(
               durationSeconds: seconds(),
             })
           } catch (error) {
-            await recordRun(database.db, {
+            runs.push({
               name: job.name,
               startedAt,
+              finishedAt: new Date(),
               ok: false,
               // Scrubbed as monitoring scrubs it: no phone number or secret reaches the page.
               detail: scrubError(error).message,
@@ -103,6 +108,7 @@ export function runJobs(
         })
       }),
     )
+    await recordRuns(env, runs)
     const failed = due
       .filter((_, i) => outcomes[i]?.status === 'rejected')
       .map((job) => job.name)
@@ -113,16 +119,20 @@ export function runJobs(
 }
 
 /**
- * Records a run for /ops. Never fails the job: a database that cannot take the row is the
- * database's problem, reported by the job itself or by the health check.
+ * Records the runs for /ops, on a connection of its own. Never fails the invocation: a database
+ * that cannot take the rows is the database's problem, reported by the jobs or the health check.
  */
-async function recordRun(db: Db, run: JobRun): Promise<void> {
+async function recordRuns(env: AppEnv, runs: JobRun[]): Promise<void> {
+  if (runs.length === 0) return
+  const database = openRequestDatabase(env, (what) => startTiming('db', what))
   try {
-    await recordJobRun(db, run)
+    await recordJobRuns(database.db, runs)
   } catch (error) {
-    log('warn', 'job run not recorded', {
-      job: run.name,
+    log('warn', 'job runs not recorded', {
+      jobs: runs.map((run) => run.name),
       error: errorMessage(error),
     })
+  } finally {
+    await database.close()
   }
 }
