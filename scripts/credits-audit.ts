@@ -4,9 +4,11 @@
 // writing), in keyset-paginated batches: the ledger is never held in memory. Works on DATABASE_URL,
 // or on the embedded dev database when that is unset. With SENTRY_DSN set it checks in as the cron
 // monitor `credits-audit` (ok, or error with an event naming the count), so a scheduled run that
-// finds a mismatch, fails or stops running raises an alert (docs/monitoring.md).
+// finds a mismatch, fails or stops running raises an alert (docs/monitoring.md). Each completed run
+// is recorded in job_runs as `credits-audit`, which /ops shows as the last credits audit.
 import { sql } from 'drizzle-orm'
-import { queryRows, type Tx } from '../app/db/client.server'
+import { queryRows, type Db, type Tx } from '../app/db/client.server'
+import { recordJobRuns } from '../app/models/job-runs.server'
 import { parseOptions, UsageError } from './lib/cli-args'
 import {
   auditLedger,
@@ -131,6 +133,21 @@ function progressBar(total: number, batch: number) {
   }
 }
 
+/** The run, for /ops; the audit's own answer stands even when the row cannot be written. */
+async function recordAudit(
+  db: Db,
+  run: { startedAt: Date; ok: boolean; detail: string },
+) {
+  try {
+    await recordJobRuns(db, [{ name: MONITOR_SLUG, ...run }])
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    console.error(
+      `${SCRIPT}: warning: the run was not recorded for /ops (${reason})`,
+    )
+  }
+}
+
 function positiveInteger(
   name: string,
   value: string | undefined,
@@ -195,6 +212,14 @@ await runScript(SCRIPT, async () => {
     const numbers = (n: number) => n.toLocaleString('en-US')
     const counted = `${numbers(summary.users)} users, ${numbers(summary.rows)} ledger rows (credited ${numbers(summary.credited)}, debited ${numbers(summary.debited)}, balances ${numbers(summary.balances)}) in ${database.description}, ${seconds} s`
     const durationSeconds = (Date.now() - started) / 1000
+    await recordAudit(db, {
+      startedAt: new Date(started),
+      ok: summary.mismatches === 0,
+      detail:
+        summary.mismatches === 0
+          ? `every balance and chain matches the ledger: ${counted}`
+          : `${numbers(summary.mismatches)} mismatch(es): ${counted}`,
+    })
     if (summary.mismatches === 0) {
       console.log(
         `${SCRIPT}: OK: ${counted}: every balance and chain matches the ledger.`,

@@ -34,6 +34,7 @@ import { refuseCrossSiteMutation } from './csrf'
 import { chatRooms } from './chat-rooms'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
+import { countRefusal, flushRefusals } from './refusal-counts'
 import { createNonce, withSecurityHeaders } from './security-headers'
 
 export { RateLimiter } from './rate-limiter'
@@ -115,6 +116,7 @@ async function handleRequest(
     limiter: createLimiter(bindings.RATE_LIMITER, {
       overrides: limiterOverrides(env),
       requestId,
+      onRefusal: countRefusal,
     }),
     session: openBrowserSession(
       db,
@@ -141,6 +143,7 @@ async function handleRequest(
       'Something went wrong on our side. Please try again.',
     )
   } finally {
-    ctx.waitUntil(database.close())
+    // After the response: this isolate's refusal counts, when due (ADR 019), then the connection.
+    ctx.waitUntil(flushRefusals(db).then(() => database.close()))
   }
 }

@@ -31,6 +31,8 @@ export const users = pgTable(
     // The position of the user's latest ledger row: each change takes the next one, so two
     // writers can never both extend the chain (credit_transactions is unique on user_id, seq).
     creditSeq: integer('credit_seq').notNull().default(0),
+    // May open /ops (the operations page); set by `npm run ops:grant -- <username>`, never by a request.
+    operator: boolean('operator').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true })
       .notNull()
       .defaultNow(),
@@ -572,4 +574,47 @@ export const chatModerationActions = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
+)
+
+/**
+ * One row per run of a scheduled job (workers/jobs/run-jobs.ts) and of `npm run credits:audit`:
+ * when it ran, whether it succeeded and a short detail (its summary, or the error). Read by /ops;
+ * the daily prune keeps the newest JOB_RUNS_KEPT per job.
+ */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true })
+      .notNull()
+      .defaultNow(),
+    ok: boolean('ok').notNull(),
+    detail: text('detail').notNull().default(''),
+  },
+  (t) => [
+    // The latest run of each job (/ops) and the prune's "all but the newest".
+    index('job_runs_name_started_at_idx').on(t.name, t.startedAt),
+    check('job_runs_detail_length', sql`char_length(${t.detail}) <= 1000`),
+  ],
+)
+
+/**
+ * How many requests each rate-limit policy refused, per hour (ADR 019): counted in each isolate
+ * and added here off the response path, at most once per isolate every few seconds. Read by /ops;
+ * the daily prune drops hours older than 30 days.
+ */
+export const rateLimitRefusals = pgTable(
+  'rate_limit_refusals',
+  {
+    policy: text('policy').notNull(),
+    hour: timestamp('hour', { withTimezone: true }).notNull(),
+    refusals: integer('refusals').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.policy, t.hour] }),
+    index('rate_limit_refusals_hour_idx').on(t.hour),
+    check('rate_limit_refusals_positive', sql`${t.refusals} >= 0`),
+  ],
 )

@@ -8,9 +8,11 @@ import {
   lte,
   lt,
   sql,
+  type SQL,
 } from 'drizzle-orm'
 import type { Db, Tx } from '../db/client.server'
 import { webhookEvents } from '../db/schema'
+import { isUuid } from '../utils/ids'
 import { HmsWebhookEnvelope, type WebhookEnvelope } from '../utils/validation'
 import type { WebhookRegistry } from './webhook-handlers.server'
 
@@ -133,7 +135,7 @@ export async function retryFailedWebhookEvents(
   { all = false, batchSize = 100 } = {},
 ): Promise<RetrySummary> {
   const due = all
-    ? and(isNull(webhookEvents.appliedAt), isNotNull(webhookEvents.failedAt))
+    ? FAILED
     : and(
         isNull(webhookEvents.appliedAt),
         lte(webhookEvents.nextAttemptAt, sql`now()`),
@@ -146,27 +148,60 @@ export async function retryFailedWebhookEvents(
     .limit(batchSize)
   const summary: RetrySummary = { retried: 0, applied: 0, failed: 0 }
   for (const { id } of candidates) {
-    const outcome = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .select({ body: webhookEvents.body })
-        .from(webhookEvents)
-        .where(and(eq(webhookEvents.id, id), due))
-        .for('update', { skipLocked: true })
-      if (!row) return null
-      return applyWebhookEvent(
-        tx,
-        registry,
-        id,
-        parseStoredEvent(row.body),
-        row.body,
-      )
-    })
+    const outcome = await retryOne(db, registry, id, due)
     if (!outcome) continue
     summary.retried += 1
     if (outcome.applied) summary.applied += 1
     else summary.failed += 1
   }
   return summary
+}
+
+/** Stored, not applied, and tried at least once: what an operator may retry. */
+const FAILED = and(
+  isNull(webhookEvents.appliedAt),
+  isNotNull(webhookEvents.failedAt),
+)
+
+/**
+ * One event, in its own transaction, its row locked (SKIP LOCKED) and still matching `due`: null
+ * when another run holds it or it no longer matches (applied meanwhile).
+ */
+function retryOne(
+  db: Db,
+  registry: WebhookRegistry,
+  id: string,
+  due: SQL | undefined,
+): Promise<ApplyOutcome | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ body: webhookEvents.body })
+      .from(webhookEvents)
+      .where(and(eq(webhookEvents.id, id), due))
+      .for('update', { skipLocked: true })
+    if (!row) return null
+    return applyWebhookEvent(
+      tx,
+      registry,
+      id,
+      parseStoredEvent(row.body),
+      row.body,
+    )
+  })
+}
+
+/**
+ * An operator's retry of one failed event (the Retry button on /ops), whatever its attempts or
+ * backoff: the same attempt as the scheduled job's and `npm run webhooks:retry`'s. Null when the
+ * event is not a failed one (unknown id, already applied, or being retried right now).
+ */
+export async function retryWebhookEvent(
+  db: Db,
+  registry: WebhookRegistry,
+  id: string,
+): Promise<ApplyOutcome | null> {
+  if (!isUuid(id)) return null
+  return retryOne(db, registry, id, FAILED)
 }
 
 /** A stored body was validated when it arrived; it parses the same way now. */

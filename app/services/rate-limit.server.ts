@@ -38,11 +38,14 @@ export function createLimiter(
     overrides = {},
     timeoutMs = LIMITER_TIMEOUT_MS,
     requestId,
+    onRefusal = () => {},
   }: {
     overrides?: RateLimitOverrides
     timeoutMs?: number
     /** Passed to the object, so an error there is reported under this request's id. */
     requestId?: string
+    /** Told the policy of each refusal (the Workers count them for /ops, ADR 019). */
+    onRefusal?: (policy: RateLimitPolicyName) => void
   } = {},
 ): Limiter {
   const decisions: CountedDecision[] = []
@@ -71,13 +74,15 @@ export function createLimiter(
         throw new Unavailable('rate limiter', { cause: error })
       }
       decisions.push({ policy: policyName, periodSeconds, decision })
-      if (!decision.allowed)
+      if (!decision.allowed) {
+        onRefusal(policyName)
         throw new RateLimited(
           policyName,
           decision.retryAfter,
           decision,
           periodSeconds,
         )
+      }
     },
   }
 }

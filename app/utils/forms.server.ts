@@ -91,6 +91,11 @@ export const TipForm = z.object({
     ),
 })
 
+/** The Retry button of a failed webhook event on /ops: the stored event's row id. */
+export const RetryWebhookEventForm = z.object({
+  id: z.uuid({ error: 'That is not a stored event.' }),
+})
+
 /** The history filter on /credits (a GET form): `?type&cursor&limit`, as the JSON API reads them. */
 export const CreditHistoryQuery = TransactionsQuery
 

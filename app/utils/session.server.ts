@@ -58,6 +58,22 @@ export async function requireApiUser(
   return current.user
 }
 
+/**
+ * Operator pages (/ops): the signed-in operator. Anyone else, signed in or not, gets the app's
+ * plain 404, as for an address that does not exist: the page does not tell the world it is there.
+ * A mutation is counted against the operator's `mutation` limit like any other.
+ */
+export async function requireOperator(
+  request: Request,
+  context: AppLoadContext,
+): Promise<User> {
+  const current = await currentSession(context)
+  if (!current?.user.operator) throw new Response('Not Found', { status: 404 })
+  if (isMutation(request))
+    await context.limiter.check('mutation', current.user.id)
+  return current.user
+}
+
 /** A same-site path to go back to after signing in; anything else becomes /dashboard. */
 export function safeRedirect(
   to: FormDataEntryValue | string | null | undefined,

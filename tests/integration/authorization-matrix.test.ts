@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { ClientFrame } from '../../app/models/chat-rules'
-import { uniquePhone } from '../support/auth'
+import { signUp, uniquePhone } from '../support/auth'
 import {
   connectChat,
   refusedStatus,
@@ -10,6 +10,7 @@ import {
 } from '../support/chat'
 import { useFakeHms } from '../support/fake-hms'
 import { appEndpoints, type Endpoint } from '../support/routes'
+import { runNpmScript } from '../support/scripts'
 import { useWorkersOnTestDatabase } from '../support/workers'
 import {
   callAs,
@@ -124,6 +125,11 @@ const MATRIX: Record<string, Row> = {
   'GET /settings': { expect: signedIn(200, LOGIN) },
   'GET /u/:username': { expect: everyone(200) },
   'GET /welcome': { expect: signedIn('302 /dashboard', LOGIN) },
+  // Any other address: the plain 404 page, for everyone.
+  'GET /*': { expect: everyone(404) },
+  // Operators only (users.operator, `npm run ops:grant`); for everyone else the same 404 as an
+  // address that does not exist. The operator's 200 is the test after the matrix.
+  'GET /ops': { expect: everyone(404) },
 
   // ---- page actions ------------------------------------------------------------------------------
   'POST /dashboard': {
@@ -230,6 +236,11 @@ const MATRIX: Record<string, Row> = {
   'POST /u/:username': {
     form: () => ({ amount: '1', idempotencyKey: key() }),
     expect: inSession(200, 200, 400, LOGIN),
+  },
+  'POST /*': { form: () => ({}), expect: everyone(404) },
+  'POST /ops [retry]': {
+    form: () => ({ intent: 'retry', id: crypto.randomUUID() }),
+    expect: everyone(404),
   },
   'POST /welcome [delete]': {
     fresh: 'people',
@@ -485,6 +496,40 @@ describe('the authorization matrix', () => {
     )
     expect(status).toBe(403)
   })
+})
+
+// The personas are never operators; an operator is a sixth caller, for /ops only.
+describe('an operator (users.operator)', () => {
+  test('GET /ops is 200 and POST /ops [retry] reaches the model only once `npm run ops:grant` made them one', async () => {
+    const username = `matrix_op${Date.now() % 1e6}`
+    const ip = '198.51.100.77'
+    const operator: Person = {
+      ...(await signUp(stack.workers, {
+        ip,
+        profile: { username, displayName: 'Operator' },
+      })),
+      username,
+      displayName: 'Operator',
+      ip,
+    }
+    const outcomes = async () => [
+      outcomeOf(
+        await callAs(stack.workers, operator, { method: 'GET', path: '/ops' }),
+      ),
+      // Not a failed event: the retry is refused by the model, after authorization (409).
+      outcomeOf(
+        await callAs(stack.workers, operator, {
+          method: 'POST',
+          path: '/ops',
+          form: { intent: 'retry', id: crypto.randomUUID() },
+        }),
+      ),
+    ]
+    expect(await outcomes()).toEqual(['404', '404'])
+    const granted = await runNpmScript(stack.database, 'ops:grant', [username])
+    expect(granted.code).toBe(0)
+    expect(await outcomes()).toEqual(['200', '409'])
+  }, 60_000)
 })
 
 // ---- chat frames ---------------------------------------------------------------------------------

@@ -54,10 +54,10 @@ const MICROSECONDS = '2024-02-29 23:59:59.999999+00'
 async function seedEveryTable(db: TestDatabase) {
   const q = (text: string, params?: unknown[]) => db.query(text, params)
   await q(
-    `insert into users (id, phone, username, display_name, bio, avatar_url, credits, credit_seq, created_at, updated_at, deleted_at)
-     values ($1, '+15550000001', 'ada', $4, $5, null, $6, $6, $7, now(), null),
-            ($2, null, null, null, '', null, 0, 0, now(), now(), 'infinity'),
-            ($3, '+15550000003', 'Ünïcødé_ß', '  spaces  ', '', 'https://example.com/a.png?x=1&y="2"', 0, 0, $8, $9, '-infinity')`,
+    `insert into users (id, phone, username, display_name, bio, avatar_url, credits, credit_seq, created_at, updated_at, deleted_at, operator)
+     values ($1, '+15550000001', 'ada', $4, $5, null, $6, $6, $7, now(), null, true),
+            ($2, null, null, null, '', null, 0, 0, now(), now(), 'infinity', false),
+            ($3, '+15550000003', 'Ünïcødé_ß', '  spaces  ', '', 'https://example.com/a.png?x=1&y="2"', 0, 0, $8, $9, '-infinity', false)`,
     [
       ADA,
       GHOST,
@@ -175,12 +175,30 @@ async function seedEveryTable(db: TestDatabase) {
       MAX_INT,
     ],
   )
+  // Runs of jobs that never run here (the daily prune keeps the newest 50 of each), and refusal
+  // counts of hours the prune keeps (not older than 30 days).
+  await q(
+    `insert into job_runs (id, name, started_at, finished_at, ok, detail)
+     values ('c0000000-0000-4000-8000-000000000001', 'seed-ünï', $1, $2, true, $3),
+            ('c0000000-0000-4000-8000-000000000002', 'seed-failed', $4, 'infinity', false, '')`,
+    [MIN_TIMESTAMP, MICROSECONDS, UNICODE, MICROSECONDS],
+  )
+  await q(
+    `insert into rate_limit_refusals (policy, hour, refusals)
+     values ('otp-send-ip', date_trunc('hour', now()), $1), ($2, 'infinity', 0)`,
+    [MAX_INT, UNICODE],
+  )
   await q(
     `insert into chat_moderation_actions (session_id, seq, actor_id, action, target_user_id, message_id, amount, created_at)
      values ($1, 1, $2, 'timeout', $3, null, 60, $4), ($1, 2, $2, 'hide', null, $5, null, now())`,
     [ENDED, ADA, ANCIENT, MICROSECONDS, MAX_INT],
   )
 }
+
+const withoutJobRuns = (digests: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(digests).filter(([table]) => table !== 'public.job_runs'),
+  )
 
 let source: TestDatabase
 let workers: RunningWorkers
@@ -263,8 +281,28 @@ describe('the restore drill', () => {
       `${backupId}/public.webhook_events.ndjson.gz`,
     )
     expect(large?.size).toBeGreaterThan(PART_SIZE)
-    // The other daily jobs that ran beside it deleted nothing of the seed.
-    expect(await tableDigests(source.query)).toEqual(sourceDigests)
+    // The other daily jobs that ran beside it deleted nothing of the seed; the only change is
+    // job_runs, where the invocation recorded its runs once every job (the backup too) finished.
+    const after = await tableDigests(source.query)
+    expect(withoutJobRuns(after)).toEqual(withoutJobRuns(sourceDigests))
+    expect(
+      await source.query(
+        "select name, ok from job_runs where name not like 'seed-%' order by name",
+      ),
+    ).toEqual(
+      [
+        'backup',
+        'delete-expired-sign-ins',
+        'prune-idempotency-records',
+        'prune-operations-records',
+        'prune-webhook-events',
+      ].map((name) => ({ name, ok: true })),
+    )
+    expect(
+      await source.query(
+        "select count(*)::int as n from job_runs where name like 'seed-%'",
+      ),
+    ).toEqual([{ n: 2 }])
   }, 120_000)
 
   test('db:verify finds it whole; db:restore rebuilds every table identically in an empty database', async () => {

@@ -146,34 +146,46 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
     databaseUrl: embedded.connectionString,
     wsProxy,
     relayStats,
-    async query<T>(text: string, params?: unknown[]) {
-      const client = new pg.Client({
-        connectionString: embedded.connectionString,
-        stream: () => new RelaySocket(wsProxy),
-        connectionTimeoutMillis: QUERY_CONNECT_TIMEOUT_MS,
-      })
-      client.on('error', () => {})
-      try {
-        await client.connect()
-      } catch (error) {
-        if (error instanceof Error && /timeout/i.test(error.message)) {
-          throw new Error(
-            `TestDatabase.query waited ${QUERY_CONNECT_TIMEOUT_MS} ms for the embedded database: ` +
-              'something still holds its only connection (an un-ended Pool or an open transaction). ' +
-              'End it before querying, or run with TEST_DATABASE_URL.',
-            { cause: error },
-          )
-        }
-        throw error
-      }
-      try {
-        const result = await client.query(text, params)
-        return result.rows as T[]
-      } finally {
-        await client.end().catch(() => {})
-      }
-    },
+    query: relayQuery(embedded.connectionString, wsProxy),
     close: () => (closing ??= stop()),
+  }
+}
+
+/**
+ * A `query` that takes its turn in the relay's queue, opening a connection per call and closing it
+ * at once (see createEmbeddedDatabase): safe on a database whose only connection the Workers share,
+ * such as the one a dev stack serves (its `databaseUrl` and `wsProxy`).
+ */
+export function relayQuery(
+  connectionString: string,
+  wsProxy: string,
+): TestDatabase['query'] {
+  return async function query<T>(text: string, params?: unknown[]) {
+    const client = new pg.Client({
+      connectionString,
+      stream: () => new RelaySocket(wsProxy),
+      connectionTimeoutMillis: QUERY_CONNECT_TIMEOUT_MS,
+    })
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (error) {
+      if (error instanceof Error && /timeout/i.test(error.message)) {
+        throw new Error(
+          `TestDatabase.query waited ${QUERY_CONNECT_TIMEOUT_MS} ms for the embedded database: ` +
+            'something still holds its only connection (an un-ended Pool or an open transaction). ' +
+            'End it before querying, or run with TEST_DATABASE_URL.',
+          { cause: error },
+        )
+      }
+      throw error
+    }
+    try {
+      const result = await client.query(text, params)
+      return result.rows as T[]
+    } finally {
+      await client.end().catch(() => {})
+    }
   }
 }
 

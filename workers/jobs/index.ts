@@ -3,6 +3,7 @@ import { backup } from './backup'
 import { cleanUpLiveSessions } from './clean-up-sessions'
 import { deleteExpiredSignIns } from './delete-expired-sign-ins'
 import { pruneIdempotency } from './prune-idempotency-records'
+import { pruneOperationsRecords } from './prune-operations-records'
 import { pruneWebhookEvents } from './prune-webhook-events'
 import { reconcileRecordingsJob } from './reconcile-recordings'
 import { retryWebhookEvents } from './retry-webhook-events'
@@ -18,4 +19,5 @@ export const jobs: readonly Job[] = [
   archiveChats,
   reconcileRecordingsJob,
   backup,
+  pruneOperationsRecords,
 ]

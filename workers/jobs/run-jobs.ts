@@ -1,11 +1,18 @@
 import { openRequestDatabase, type Db } from '../../app/db/client.server'
+import {
+  describeSummary,
+  recordJobRuns,
+  type JobRun,
+} from '../../app/models/job-runs.server'
 import { attachMonitor, log } from '../../app/services/monitoring.server'
+import { scrubError } from '../../app/services/scrub'
 import {
   createTelemetry,
   startTiming,
   withTelemetry,
 } from '../../app/services/telemetry.server'
 import { getAppEnv, type AppEnv } from '../../app/utils/env.server'
+import { errorMessage } from '../../app/utils/errors'
 import type { Bindings } from '../bindings'
 
 export interface JobContext {
@@ -28,6 +35,9 @@ export interface Job {
  * database pool, its own try/catch, its own monitor and run id), so one failing job neither
  * stops nor poisons the others. Every job checks in with Sentry by its name: `in_progress` when
  * it starts, then `ok` or `error`, so a job that fails or stops running raises a missed check-in.
+ * Each run is also recorded in job_runs (name, start, end, outcome, summary or error) for /ops,
+ * all of one invocation together once every job finished: the nightly backup's snapshot never
+ * holds half of the runs of its own invocation, and a restore drill can compare it exactly.
  */
 export function runJobs(
   jobs: readonly Job[],
@@ -37,6 +47,7 @@ export function runJobs(
     const due = jobs.filter((job) => job.crons.includes(controller.cron))
     if (due.length === 0)
       log('warn', 'no job registered for cron', { cron: controller.cron })
+    const runs: JobRun[] = []
     const outcomes = await Promise.allSettled(
       due.map((job) => {
         const telemetry = createTelemetry(crypto.randomUUID())
@@ -52,8 +63,16 @@ export function runJobs(
           const database = openRequestDatabase(env, (what) =>
             startTiming('db', what),
           )
+          const startedAt = new Date(started)
           try {
             const summary = await job.run({ db: database.db, env, bindings })
+            runs.push({
+              name: job.name,
+              startedAt,
+              finishedAt: new Date(),
+              ok: true,
+              detail: describeSummary(summary),
+            })
             log('info', 'job succeeded', {
               job: job.name,
               cron: controller.cron,
@@ -65,6 +84,14 @@ export function runJobs(
               durationSeconds: seconds(),
             })
           } catch (error) {
+            runs.push({
+              name: job.name,
+              startedAt,
+              finishedAt: new Date(),
+              ok: false,
+              // Scrubbed as monitoring scrubs it: no phone number or secret reaches the page.
+              detail: scrubError(error).message,
+            })
             monitor.captureException(error, {
               job: job.name,
               cron: controller.cron,
@@ -81,11 +108,31 @@ export function runJobs(
         })
       }),
     )
+    await recordRuns(env, runs)
     const failed = due
       .filter((_, i) => outcomes[i]?.status === 'rejected')
       .map((job) => job.name)
     // Failing the invocation marks it failed in Cloudflare's cron history, after every job ran.
     if (failed.length > 0)
       throw new Error(`scheduled jobs failed: ${failed.join(', ')}`)
+  }
+}
+
+/**
+ * Records the runs for /ops, on a connection of its own. Never fails the invocation: a database
+ * that cannot take the rows is the database's problem, reported by the jobs or the health check.
+ */
+async function recordRuns(env: AppEnv, runs: JobRun[]): Promise<void> {
+  if (runs.length === 0) return
+  const database = openRequestDatabase(env, (what) => startTiming('db', what))
+  try {
+    await recordJobRuns(database.db, runs)
+  } catch (error) {
+    log('warn', 'job runs not recorded', {
+      jobs: runs.map((run) => run.name),
+      error: errorMessage(error),
+    })
+  } finally {
+    await database.close()
   }
 }

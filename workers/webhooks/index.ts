@@ -37,6 +37,7 @@ import { jsonError } from '../../app/utils/http.server'
 import { readJson, validate } from '../../app/utils/request.server'
 import { HmsWebhookEnvelope } from '../../app/utils/validation'
 import type { Bindings } from '../bindings'
+import { countRefusal, flushRefusals } from '../refusal-counts'
 import { withSecurityHeaders } from '../security-headers'
 
 const MAX_WEBHOOK_BYTES = 256 * 1024
@@ -86,6 +87,11 @@ app.use(async (c, next) => {
     }),
   )
   await next()
+  // This isolate's refusal counts, when due (ADR 019): a connection is opened only for them.
+  const database = openRequestDatabase(env)
+  c.executionCtx.waitUntil(
+    flushRefusals(() => database.db).then(() => database.close()),
+  )
 })
 
 app.post('/webhooks/100ms', async (c) => {
@@ -95,6 +101,7 @@ app.post('/webhooks/100ms', async (c) => {
     // Guessing the secret gets slow: past the limit, failures from one address are 429s.
     const limiter = createLimiter(c.env.RATE_LIMITER, {
       requestId: c.get('telemetry').requestId,
+      onRefusal: countRefusal,
     })
     await limiter.check(
       'webhook-auth-failure',

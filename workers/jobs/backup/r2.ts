@@ -87,6 +87,8 @@ export interface StoredBackup {
   /** Has its manifest: only then is it a backup (and only then may pruning delete it). */
   complete: boolean
   keys: string[]
+  /** What its objects take in the bucket. */
+  bytes: number
 }
 
 /** Every backup folder in the bucket, newest first; keys outside a backup id's folder are left out. */
@@ -106,8 +108,10 @@ export async function listBackups(bucket: R2Bucket): Promise<StoredBackup[]> {
         createdAt,
         complete: false,
         keys: [],
+        bytes: 0,
       }
       backup.keys.push(object.key)
+      backup.bytes += object.size
       if (object.key === `${id}/${MANIFEST_FILE}`) backup.complete = true
       byId.set(id, backup)
     }
