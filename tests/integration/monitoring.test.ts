@@ -229,7 +229,7 @@ describe('expected answers are not errors', () => {
 describe('slow operations', () => {
   let strict: RunningWorkers
   beforeAll(async () => {
-    // The same deployment with a 1 ms threshold: opening the connection and most queries are slow.
+    // The same deployment with a 1 ms threshold, the lowest there is.
     strict = await startWorkers({
       DATABASE_URL: stack.database.databaseUrl,
       DB_WSPROXY: stack.database.wsProxy,
@@ -244,7 +244,7 @@ describe('slow operations', () => {
   test('every slow query is a log line; the same operation is one event a minute, not one per request', async () => {
     await settled()
     sentry.reset()
-    for (let i = 0; i < 8; i++)
+    for (let i = 0; i < 20; i++)
       expect((await strict.app('/api/sessions')).status).toBe(200)
     await settled()
     const count = (operations: string[]) => {
@@ -264,9 +264,11 @@ describe('slow operations', () => {
         .filter((event) => event.message === 'slow query')
         .map((event) => String(event.extra?.operation)),
     )
-    // Opening the connection (a WebSocket and a Postgres handshake) takes more than 1 ms each time.
-    expect(lines.get('connect')).toBe(8)
-    expect(reported.get('connect')).toBe(1)
+    // Opening the connection and the list's query each take about 1 ms: most of the 20 requests
+    // cross the threshold for one or the other, so some operation was slow several times.
+    const repeated = [...lines].filter(([, times]) => times >= 2)
+    expect(repeated.length).toBeGreaterThan(0)
+    for (const [operation] of repeated) expect(reported.get(operation)).toBe(1)
     for (const [operation, times] of reported) {
       expect(times).toBe(1)
       expect(lines.get(operation)).toBeGreaterThanOrEqual(1)

@@ -159,7 +159,7 @@ describe('starting and stopping', () => {
     expect(body.recording.status).toBe('completed')
     expect(body.recording.playbackUrl).toMatch(
       new RegExp(
-        `^${fake.hms.url}/assets/${asset.id}\\?expires=\\d+&signature=`,
+        `^${fake.hms.assetsUrl}/assets/${asset.id}\\?expires=\\d+&signature=`,
       ),
     )
     expect(
