@@ -34,12 +34,15 @@ import { refuseCrossSiteMutation } from './csrf'
 import { chatRooms } from './chat-rooms'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
+import { createLandingCache } from './landing-cache'
 import { createNonce, withSecurityHeaders } from './security-headers'
 
 export { RateLimiter } from './rate-limiter'
 export { SessionChat } from './session-chat'
 
 const handleRemix = createRequestHandler(build as unknown as ServerBuild)
+// Per isolate: the anonymous landing page, rendered once (workers/landing-cache.ts, ADR 021).
+const landing = createLandingCache()
 
 export default {
   async fetch(request, bindings, ctx) {
@@ -95,6 +98,8 @@ async function handleRequest(
       'The service is misconfigured. The operators have been alerted.',
     )
   }
+  const kept = landing.serve(request, cspNonce)
+  if (kept) return kept
   const monitor = attachMonitor(telemetry, env, {
     release: __BUILD_VERSION__,
     context: ctx,
@@ -129,7 +134,11 @@ async function handleRequest(
     version: __BUILD_VERSION__,
   }
   try {
-    return await handleRemix(limited, context)
+    return await landing.keep(
+      request,
+      await handleRemix(limited, context),
+      cspNonce,
+    )
   } catch (error) {
     monitor.captureException(error, {
       requestId,
