@@ -51,9 +51,13 @@ export default {
     const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID()
     // Everything this request does, down to the models' log lines, runs in its telemetry scope.
     const telemetry = createTelemetry(requestId)
-    const response = await withTelemetry(telemetry, () =>
-      handleRequest(request, bindings, ctx, nonce, telemetry),
-    )
+    // The kept landing page (ADR 021) needs no request scope: nothing logs, times or reports for
+    // it, and it exists only once this isolate rendered it with these same bindings.
+    const response =
+      landing.serve(request, nonce) ??
+      (await withTelemetry(telemetry, () =>
+        handleRequest(request, bindings, ctx, nonce, telemetry),
+      ))
     // A WebSocket handshake (the session chat) passes as the chat object answered it.
     if (response.status === 101) return response
     const secured = withSecurityHeaders(response, nonce, {
@@ -98,8 +102,6 @@ async function handleRequest(
       'The service is misconfigured. The operators have been alerted.',
     )
   }
-  const kept = landing.serve(request, cspNonce)
-  if (kept) return kept
   const monitor = attachMonitor(telemetry, env, {
     release: __BUILD_VERSION__,
     context: ctx,

@@ -92,8 +92,9 @@ function isAnonymousLanding(request: Request): boolean {
   if (request.method !== 'GET') return false
   const url = new URL(request.url)
   if (url.pathname !== '/' || url.search !== '') return false
+  // Most visitors send no cookie at all: no need to work out the session cookie's name.
   const cookies = request.headers.get('Cookie')
-  return !cookies?.includes(`${sessionCookieName(request)}=`)
+  return cookies === null || !cookies.includes(`${sessionCookieName(request)}=`)
 }
 
 /** A complete 200 HTML page that sets nothing in the browser. */
