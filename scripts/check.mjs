@@ -1,6 +1,7 @@
 // `npm run check`: types, formatting, and both Workers bundled as `wrangler deploy` would upload them,
 // with their sizes. Fails if the webhooks Worker's bundle pulls in React, if either Worker (or the
-// Remix server build) contains the 100ms SDK or hls.js, if a page's first-load JavaScript grows
+// Remix server build) contains the 100ms SDK or hls.js, if either Worker outgrows its gzip budget,
+// if a page's first-load JavaScript grows
 // past its budget (the room page's video code counted with it), or if a production dependency has
 // a high or critical advisory that audit-allowlist.json does not accept (scripts/audit.mjs).
 import {
@@ -15,6 +16,7 @@ import path from 'node:path'
 import {
   BROWSER_ONLY,
   containsCode,
+  KIB,
   measureFirstLoads,
   uploadSize,
 } from './lib/bundle-sizes.mjs'
@@ -29,6 +31,12 @@ import {
 
 const bin = (name) => path.join(ROOT, 'node_modules/.bin', name)
 const failures = []
+
+// Each Worker as uploaded (wrangler's own gzip figure): what every cold start parses. The app
+// Worker's target is 300 KiB (issue 14). The webhooks Worker's target is 100 KiB; today it is 133
+// (@neondatabase/serverless 46, zod 27, drizzle 21, toucan-js with Sentry 20), so its budget holds
+// it where it is until zod and toucan leave it (ADR 021).
+const WORKER_BUDGETS = { 'app Worker': 300 * KIB, 'webhooks Worker': 135 * KIB }
 
 async function step(name, fn) {
   console.log(`\n▶ ${name}`)
@@ -102,9 +110,14 @@ try {
         { env: wranglerEnv(), quiet: true },
       )
       const size = uploadSize(output)
+      const budget = WORKER_BUDGETS[worker.name]
       console.log(
-        `  ${worker.name}: ${size.rawKiB} KiB raw, ${size.gzipKiB} KiB gzip`,
+        `  ${worker.name}: ${size.rawKiB} KiB raw, ${size.gzipKiB} KiB gzip (budget ${budget / KIB} KiB gzip)`,
       )
+      if (size.gzipKiB * KIB > budget)
+        throw new Error(
+          `${worker.name} is ${size.gzipKiB} KiB gzip (budget ${budget / KIB} KiB)`,
+        )
       const inputs = Object.values(
         JSON.parse(readFileSync(metafile, 'utf8')).outputs,
       ).flatMap((o) => Object.keys(o.inputs ?? {}))

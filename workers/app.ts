@@ -35,12 +35,15 @@ import { chatRooms } from './chat-rooms'
 import { runJobs } from './jobs/run-jobs'
 import { jobs } from './jobs'
 import { countRefusal, flushRefusals } from './refusal-counts'
+import { createLandingCache } from './landing-cache'
 import { createNonce, withSecurityHeaders } from './security-headers'
 
 export { RateLimiter } from './rate-limiter'
 export { SessionChat } from './session-chat'
 
 const handleRemix = createRequestHandler(build as unknown as ServerBuild)
+// Per isolate: the anonymous landing page, rendered once (workers/landing-cache.ts, ADR 021).
+const landing = createLandingCache()
 
 export default {
   async fetch(request, bindings, ctx) {
@@ -49,9 +52,13 @@ export default {
     const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID()
     // Everything this request does, down to the models' log lines, runs in its telemetry scope.
     const telemetry = createTelemetry(requestId)
-    const response = await withTelemetry(telemetry, () =>
-      handleRequest(request, bindings, ctx, nonce, telemetry),
-    )
+    // The kept landing page (ADR 021) needs no request scope: nothing logs, times or reports for
+    // it, and it exists only once this isolate rendered it with these same bindings.
+    const response =
+      landing.serve(request, nonce) ??
+      (await withTelemetry(telemetry, () =>
+        handleRequest(request, bindings, ctx, nonce, telemetry),
+      ))
     // A WebSocket handshake (the session chat) passes as the chat object answered it.
     if (response.status === 101) return response
     const secured = withSecurityHeaders(response, nonce, {
@@ -131,7 +138,11 @@ async function handleRequest(
     version: __BUILD_VERSION__,
   }
   try {
-    return await handleRemix(limited, context)
+    return await landing.keep(
+      request,
+      await handleRemix(limited, context),
+      cspNonce,
+    )
   } catch (error) {
     monitor.captureException(error, {
       requestId,

@@ -70,4 +70,17 @@ describe('security headers', () => {
     expect(secured.headers.get('X-Custom')).toBe('kept')
     expect(await secured.text()).toBe('hi')
   })
+
+  test('a response whose headers cannot change (a redirect, a fetch) is copied with them', () => {
+    const secured = withSecurityHeaders(
+      Response.redirect('https://kulti.example/login', 302),
+      'n0nce',
+    )
+    expect(secured.status).toBe(302)
+    expect(secured.headers.get('Location')).toBe('https://kulti.example/login')
+    expect(secured.headers.get('X-Frame-Options')).toBe('DENY')
+    expect(secured.headers.get('Content-Security-Policy')).toContain(
+      "'nonce-n0nce'",
+    )
+  })
 })

@@ -14,7 +14,14 @@ import { getDb } from '../utils/context.server'
 import { CreditHistoryQuery } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
 
-export const meta: MetaFunction = () => [{ title: 'Credits — Kulti' }]
+export const meta: MetaFunction = () => [
+  { title: 'Credits — Kulti' },
+  {
+    name: 'description',
+    content:
+      'Your Kulti credits: balance, history, milestones and the leaderboard.',
+  },
+]
 
 const CHART_DAYS = 30
 

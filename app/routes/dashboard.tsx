@@ -31,7 +31,14 @@ import {
 } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
 
-export const meta: MetaFunction = () => [{ title: 'Dashboard — Kulti' }]
+export const meta: MetaFunction = () => [
+  { title: 'Dashboard — Kulti' },
+  {
+    name: 'description',
+    content:
+      'Start a live building session, or join one that is live now on Kulti.',
+  },
+]
 
 export const headers = formHeaders
 

@@ -34,7 +34,14 @@ import { getUser, safeRedirect } from '../utils/session.server'
 // How long the resend button waits; the server's own limit (3 codes / 10 min) is what really counts.
 const RESEND_AFTER_SECONDS = 30
 
-export const meta: MetaFunction = () => [{ title: 'Sign in — Kulti' }]
+export const meta: MetaFunction = () => [
+  { title: 'Sign in — Kulti' },
+  {
+    name: 'description',
+    content:
+      'Sign in to Kulti with your phone number: we text you a 6-digit code, no password needed.',
+  },
+]
 
 export const headers = formHeaders
 

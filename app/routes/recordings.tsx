@@ -24,7 +24,14 @@ import { DomainError, isDomainError } from '../utils/errors'
 import { formAction, formHeaders, RecordingsQuery } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
 
-export const meta: MetaFunction = () => [{ title: 'Recordings — Kulti' }]
+export const meta: MetaFunction = () => [
+  { title: 'Recordings — Kulti' },
+  {
+    name: 'description',
+    content:
+      'Rewatch the Kulti sessions you hosted or took part in, with their chat.',
+  },
+]
 
 // The player's chat replay renders messages as the room does. A stylesheet cannot ride in the lazy
 // player chunk (the compiler turns a .css import into a URL), so the page links it: a few KB of CSS.

@@ -40,6 +40,12 @@ import chatStyles from '../styles/chat.css'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.room.session.title} — Kulti` : 'Session — Kulti' },
+  {
+    name: 'description',
+    content:
+      data?.room.session.description ||
+      'A live building session on Kulti: watch, chat and learn.',
+  },
 ]
 
 export const headers = formHeaders

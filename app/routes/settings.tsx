@@ -30,7 +30,13 @@ import {
 } from '../utils/forms.server'
 import { requireUser } from '../utils/session.server'
 
-export const meta: MetaFunction = () => [{ title: 'Settings — Kulti' }]
+export const meta: MetaFunction = () => [
+  { title: 'Settings — Kulti' },
+  {
+    name: 'description',
+    content: 'Your Kulti profile, chat settings and account.',
+  },
+]
 
 export const headers = formHeaders
 

@@ -26,7 +26,13 @@ import {
 import { maskedPhone } from '../utils/phone'
 import { requireUser, safeRedirect } from '../utils/session.server'
 
-export const meta: MetaFunction = () => [{ title: 'Welcome — Kulti' }]
+export const meta: MetaFunction = () => [
+  { title: 'Welcome — Kulti' },
+  {
+    name: 'description',
+    content: 'Choose your username and display name to finish signing up.',
+  },
+]
 
 export const headers = formHeaders
 

@@ -58,6 +58,30 @@ describe('pages', () => {
     expect(nonces.size).toBe(pages.length)
   })
 
+  test('the landing page, asked for again and again, carries each response its own nonce', async () => {
+    // After the first, the anonymous landing page comes from memory (workers/landing-cache.ts):
+    // the nonce must still be this response's, in the header and on every script alike.
+    const seen = new Set<string>()
+    const bodies = new Set<string>()
+    for (let i = 0; i < 5; i += 1) {
+      const response = await app('/')
+      expect(response.status).toBe(200)
+      expectFullSecurityHeaders(
+        response.headers,
+        { nonce: true, https: false },
+        `landing #${i + 1}`,
+      )
+      const nonce = nonceOf(response.headers)!
+      const html = await response.text()
+      expectScriptsNonced(html, nonce)
+      seen.add(nonce)
+      bodies.add(html.replaceAll(nonce, 'NONCE'))
+    }
+    expect(seen.size).toBe(5)
+    // Apart from the nonce, every visitor gets the same page.
+    expect(bodies.size).toBe(1)
+  })
+
   test('a form that fails (400) and a redirect carry them too', async () => {
     const failed = await app('/login', {
       method: 'POST',
