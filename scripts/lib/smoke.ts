@@ -85,8 +85,9 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
 }
 
 // SPEC §7's security headers, written out (not imported from workers/security-headers.ts) so a
-// deployment that drifts from the contract fails the smoke test, whatever its source says.
-const FIXED_HEADERS: Record<string, string> = {
+// deployment that drifts from the contract fails the smoke test, whatever its source says. The
+// header tests read the same copy (tests/support/security-headers.ts).
+export const FIXED_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',

@@ -1,66 +1,14 @@
 import { expect } from 'vitest'
+import {
+  expectedPolicy,
+  FIXED_HEADERS,
+  nonceOf,
+  parsePolicy,
+} from '../../scripts/lib/smoke'
 
-// SPEC §7's security headers, written out here (not imported from workers/security-headers.ts) so a
-// change there that drifts from the contract fails the tests.
-
-const HEADERS = {
-  'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-  'permissions-policy':
-    'camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=()',
-  'cross-origin-opener-policy': 'same-origin',
-  'x-xss-protection': '0',
-}
-
-/**
- * Every directive of the CSP and its sources; `script-src` gets the nonce when there is one, and an
- * https response also names the Reporting API's group (Chromium ignores `report-uri` when a policy
- * names one, and sends its reports only from https pages).
- */
-function expectedPolicy(
-  nonce: string | null,
-  https: boolean,
-): Record<string, string> {
-  return {
-    'default-src': "'self'",
-    'script-src': nonce ? `'self' 'nonce-${nonce}'` : "'self'",
-    'style-src': "'self' 'unsafe-inline'",
-    'img-src': "'self' data: blob: https:",
-    'media-src': "'self' blob: https:",
-    'connect-src':
-      "'self' https://*.100ms.live wss://*.100ms.live https://*.ingest.sentry.io https://*.ingest.us.sentry.io https://*.ingest.de.sentry.io",
-    'worker-src': "'self' blob:",
-    'font-src': "'self'",
-    'frame-ancestors': "'none'",
-    'object-src': "'none'",
-    'base-uri': "'self'",
-    'form-action': "'self'",
-    'report-uri': '/api/csp-report',
-    ...(https ? { 'report-to': 'csp' } : {}),
-  }
-}
-
-/** The CSP as directive → sources. */
-export function parsePolicy(csp: string): Record<string, string> {
-  return Object.fromEntries(
-    csp
-      .split(';')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .map((part) => {
-        const [name, ...sources] = part.split(/\s+/)
-        return [name!, sources.join(' ')]
-      }),
-  )
-}
-
-/** The nonce of a response's CSP, or null when its scripts are limited to our origin. */
-export function nonceOf(headers: Headers): string | null {
-  const csp = headers.get('content-security-policy') ?? ''
-  return /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1] ?? null
-}
+// SPEC §7's security headers and CSP, written out once in the smoke test's module (not imported
+// from workers/security-headers.ts) so a change there that drifts from the contract fails the tests.
+export { nonceOf, parsePolicy }
 
 /**
  * The full SPEC §7 set, exactly. `nonce`: true for the app Worker (a fresh nonce in script-src),
@@ -73,7 +21,7 @@ export function expectFullSecurityHeaders(
   { nonce, https }: { nonce: boolean; https: boolean },
   what = 'response',
 ): void {
-  for (const [name, value] of Object.entries(HEADERS))
+  for (const [name, value] of Object.entries(FIXED_HEADERS))
     expect(headers.get(name), `${what}: ${name}`).toBe(value)
   expect(
     headers.get('reporting-endpoints'),
