@@ -13,6 +13,7 @@ import {
 } from '../support/pages'
 import { runNpmScript } from '../support/scripts'
 import { webhookSample } from '../support/webhook-samples'
+import { BREAK_APPLYING, FIX_APPLYING } from '../support/failing-webhooks'
 
 // The operations page in Chromium, as an operator meets it: a 404 until `npm run ops:grant` makes
 // them one; then a webhook event that failed is listed with its reason, and once the cause is
@@ -32,18 +33,6 @@ const stackDatabase = () => {
   }
   return { databaseUrl, wsProxy, query: relayQuery(databaseUrl, wsProxy) }
 }
-
-// As in webhook-failures.test.ts: the database refuses to mark session.open events applied, as a
-// state change failing for a reason an operator can fix would.
-const BREAK_APPLYING = `
-  CREATE FUNCTION refuse_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN RAISE EXCEPTION 'sessions table is being migrated'; END $$;
-  CREATE TRIGGER refuse_apply BEFORE UPDATE ON webhook_events FOR EACH ROW
-    WHEN (NEW.applied_at IS NOT NULL AND NEW.type = 'session.open.success')
-    EXECUTE FUNCTION refuse_apply();`
-const FIX_APPLYING = `
-  DROP TRIGGER IF EXISTS refuse_apply ON webhook_events;
-  DROP FUNCTION IF EXISTS refuse_apply();`
 
 async function storedEvent(eventId: string) {
   const [row] = await stackDatabase().query<{

@@ -3,6 +3,7 @@ import { signUp, type TestClient } from '../support/auth'
 import { runNpmScript } from '../support/scripts'
 import { webhookSample } from '../support/webhook-samples'
 import { BASE_URL, useWorkersOnTestDatabase } from '../support/workers'
+import { BREAK_APPLYING, FIX_APPLYING } from '../support/failing-webhooks'
 
 // The operations page (/ops) against the built Workers on PostgreSQL: only operators (set by
 // `npm run ops:grant`) see it, everyone else gets the plain 404; it shows what the jobs, the
@@ -15,18 +16,6 @@ const stack = useWorkersOnTestDatabase({
   }),
 })
 const RETRY_CRON = '*/10 * * * *'
-
-// As in webhook-failures.test.ts: the database refuses to mark session.open events applied, as a
-// state change failing for a reason an operator can fix would.
-const BREAK_APPLYING = `
-  CREATE FUNCTION refuse_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN RAISE EXCEPTION 'sessions table is being migrated'; END $$;
-  CREATE TRIGGER refuse_apply BEFORE UPDATE ON webhook_events FOR EACH ROW
-    WHEN (NEW.applied_at IS NOT NULL AND NEW.type = 'session.open.success')
-    EXECUTE FUNCTION refuse_apply();`
-const FIX_APPLYING = `
-  DROP TRIGGER IF EXISTS refuse_apply ON webhook_events;
-  DROP FUNCTION IF EXISTS refuse_apply();`
 
 let counter = 0
 const person = (prefix: string) =>

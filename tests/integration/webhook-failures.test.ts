@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from 'vitest'
 import { runNpmScript } from '../support/scripts'
 import { webhookSample } from '../support/webhook-samples'
 import { useWorkersOnTestDatabase } from '../support/workers'
+import { BREAK_APPLYING, FIX_APPLYING } from '../support/failing-webhooks'
 
 // Events that cannot be applied (SPEC §5): stored as failed, answered 200, reported, and retried by
 // the scheduled job and by `npm run webhooks:retry`, without blocking the events behind them.
@@ -26,18 +27,6 @@ async function stored(eventId: string): Promise<StoredEvent> {
   if (!row) throw new Error(`event ${eventId} was not stored`)
   return row
 }
-
-// Stands in for a state change that fails for a reason an operator can fix (a missing migration,
-// a constraint a handler trips): the database refuses to mark session.open events applied.
-const BREAK_APPLYING = `
-  CREATE FUNCTION refuse_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN RAISE EXCEPTION 'sessions table is being migrated'; END $$;
-  CREATE TRIGGER refuse_apply BEFORE UPDATE ON webhook_events FOR EACH ROW
-    WHEN (NEW.applied_at IS NOT NULL AND NEW.type = 'session.open.success')
-    EXECUTE FUNCTION refuse_apply();`
-const FIX_APPLYING = `
-  DROP TRIGGER IF EXISTS refuse_apply ON webhook_events;
-  DROP FUNCTION IF EXISTS refuse_apply();`
 
 beforeEach(async () => {
   await stack.database.query(FIX_APPLYING)
