@@ -177,7 +177,7 @@ async function check(request: FuzzRequest): Promise<void> {
     )
     // `?_data=` makes Remix answer a data request itself (403 for a route id that does not exist):
     // no detail, but not our error shape either.
-    const remixData = new URL(request.path, 'http://x').searchParams.has(
+    const remixData = new URL(`http://x${request.path}`).searchParams.has(
       '_data',
     )
     if (isJson && request.method !== 'HEAD' && !remixData) {

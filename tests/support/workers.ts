@@ -225,7 +225,12 @@ export async function startWorkers(
   const url = await mf.ready
   const appWorker = await mf.getWorker('app')
   const webhooksWorker = await mf.getWorker('webhooks')
-  const toUrl = (p: string) => new URL(p, baseUrl).toString()
+  // A path is appended to the origin, not resolved against it: `//x` is a path a client may send
+  // (the fuzzer does), where URL resolution would read it as a host.
+  const toUrl = (p: string) =>
+    p.startsWith('/')
+      ? new URL(new URL(baseUrl).origin + p).toString()
+      : new URL(p, baseUrl).toString()
   return {
     mf,
     url,
