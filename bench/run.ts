@@ -586,6 +586,16 @@ async function runLighthouse(
           throw new Error(`Lighthouse gave ${target.url} no ${id} score`)
         return Math.round(value * 100)
       }
+      // The score alone does not say what to fix: name the audits that cost points.
+      const failing = Object.values(lhr.categories)
+        .filter((category) => category.id !== 'performance')
+        .flatMap((category) => category.auditRefs)
+        .filter((ref) => ref.weight > 0 && (lhr.audits[ref.id]?.score ?? 1) < 1)
+        .map((ref) => ref.id)
+      if (failing.length > 0)
+        say(
+          `  ${target.page}: failed audits ${[...new Set(failing)].join(', ')}`,
+        )
       runs.push({
         performance: score('performance'),
         accessibility: score('accessibility'),
