@@ -32,3 +32,20 @@ export function parseOptions<S extends string, F extends string = never>(
   }
   return values as Partial<Record<S, string>> & Partial<Record<F, true>>
 }
+
+/** A command line's `<base-url>`: an http(s) origin with nothing after it (`what` names it in errors). */
+export function parseOrigin(value: string, what: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new UsageError(`${what} is not a URL: ${value}`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`${what} must be an http(s) URL: ${value}`)
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
+    throw new UsageError(
+      `${what} must be an origin without a path, e.g. ${url.origin}`,
+    )
+  return new URL(url.origin)
+}

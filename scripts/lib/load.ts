@@ -1,5 +1,5 @@
 // The pure parts of `npm run load` (scripts/load.ts): its arguments, the scenarios, and the table.
-import { parseOptions, UsageError } from './cli-args'
+import { parseOptions, parseOrigin, UsageError } from './cli-args'
 import { defaultWebhooksUrl } from './smoke'
 
 export { UsageError }
@@ -37,22 +37,6 @@ export interface LoadOptions {
   cookie: string | undefined
 }
 
-function origin(value: string, what: string): URL {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new UsageError(`${what} is not a URL: ${value}`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new UsageError(`${what} must be an http(s) URL: ${value}`)
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
-    throw new UsageError(
-      `${what} must be an origin without a path, e.g. ${url.origin}`,
-    )
-  return new URL(url.origin)
-}
-
 function wholeNumber(
   value: string | undefined,
   name: string,
@@ -86,7 +70,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     throw new UsageError(`unexpected argument: ${positional[2]}`)
   if (positional[1] !== undefined && given.webhooks !== undefined)
     throw new UsageError('give the webhooks URL once (argument or --webhooks)')
-  const baseUrl = origin(positional[0]!, 'the base URL')
+  const baseUrl = parseOrigin(positional[0]!, 'the base URL')
   const scenarios = (given.scenarios ?? SCENARIO_NAMES.join(','))
     .split(',')
     .map((s) => s.trim())
@@ -101,7 +85,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
   const webhooksUrl =
     webhooksGiven === undefined
       ? defaultWebhooksUrl(baseUrl)
-      : origin(webhooksGiven, 'the webhooks URL')
+      : parseOrigin(webhooksGiven, 'the webhooks URL')
   if (scenarios.includes('webhooks') && !webhooksUrl)
     throw new UsageError(
       "the webhooks scenario needs the webhooks Worker's URL (second argument or --webhooks)",

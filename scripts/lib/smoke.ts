@@ -1,6 +1,6 @@
 // The pure parts of `npm run smoke` (scripts/smoke.ts): its arguments, what a deployment's answers
 // must look like, and the table. Kept free of I/O so scripts/lib/smoke.test.ts can check each rule.
-import { parseOptions, UsageError } from './cli-args'
+import { parseOptions, parseOrigin, UsageError } from './cli-args'
 
 export { UsageError }
 
@@ -25,22 +25,6 @@ export interface SmokeOptions {
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const DEV_APP_PORT = '8787'
 const DEV_WEBHOOKS_PORT = '8788'
-
-function parseOrigin(value: string, what: string): URL {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new UsageError(`${what} is not a URL: ${value}`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new UsageError(`${what} must be an http(s) URL: ${value}`)
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
-    throw new UsageError(
-      `${what} must be an origin without a path, e.g. ${url.origin}`,
-    )
-  return new URL(url.origin)
-}
 
 /** The webhooks Worker npm run dev starts next to an app at `base`, or null for any other base. */
 export function defaultWebhooksUrl(base: URL): URL | null {
